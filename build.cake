@@ -1,0 +1,103 @@
+// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack.
+// Small steps (Restore, Compile, RunTests, ...) are composed into those targets.
+using System.Xml.Linq;
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var solution = "./ReactiveK8sLb.sln";
+var artifacts = MakeAbsolute(Directory("./artifacts"));
+var testResults = artifacts.Combine("test-results");
+
+// ---- steps -------------------------------------------------------------------------------------
+
+Task("Restore")
+    .Does(() => DotNetRestore(solution));
+
+Task("Compile")
+    .IsDependentOn("Restore")
+    .Does(() => DotNetBuild(solution, new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        NoRestore = true,
+    }));
+
+Task("CleanTestResults")
+    .Does(() =>
+    {
+        EnsureDirectoryExists(testResults);
+        CleanDirectory(testResults);
+    });
+
+Task("RunTests")
+    .IsDependentOn("Compile")
+    .IsDependentOn("CleanTestResults")
+    .Does(() =>
+    {
+        Exception failure = null;
+        try
+        {
+            DotNetTest(solution, new DotNetTestSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                NoRestore = true,
+                ResultsDirectory = testResults,
+                Loggers = new[] { "trx", "console;verbosity=normal" },
+            });
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        PrintTestSummary(testResults);
+        if (failure != null)
+        {
+            throw failure;
+        }
+    });
+
+Task("PackLibraries")
+    .IsDependentOn("Compile")
+    .Does(() =>
+    {
+        foreach (var project in GetFiles("./Reactive.K8sLb*/*.csproj"))
+        {
+            if (project.GetFilenameWithoutExtension().ToString().EndsWith(".Tests")) continue;
+            DotNetPack(project.FullPath, new DotNetPackSettings
+            {
+                Configuration = configuration,
+                NoBuild = true,
+                NoRestore = true,
+                OutputDirectory = artifacts.Combine("packages"),
+            });
+        }
+    });
+
+// ---- public targets ----------------------------------------------------------------------------
+
+Task("Build").IsDependentOn("Compile");
+Task("Test").IsDependentOn("RunTests");
+Task("Pack").IsDependentOn("PackLibraries");
+
+RunTarget(target);
+
+// ---- helpers -----------------------------------------------------------------------------------
+
+// Sums the TRX files of this run and prints the plain closing line CI reads: "N passed, N failed, N skipped".
+void PrintTestSummary(DirectoryPath directory)
+{
+    int passed = 0, failed = 0, skipped = 0;
+    foreach (var trx in GetFiles(directory.FullPath + "/**/*.trx"))
+    {
+        var counters = XDocument.Load(trx.FullPath).Descendants().FirstOrDefault(e => e.Name.LocalName == "Counters");
+        if (counters == null) continue;
+        int Read(string name) => int.TryParse((string)counters.Attribute(name), out var n) ? n : 0;
+        passed += Read("passed");
+        failed += Read("failed") + Read("error") + Read("timeout") + Read("aborted");
+        skipped += Read("notExecuted");
+    }
+
+    Information("");
+    Information($"{passed} passed, {failed} failed, {skipped} skipped");
+}
