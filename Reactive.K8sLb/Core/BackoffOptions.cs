@@ -1,0 +1,82 @@
+namespace Reactive.K8sLb;
+
+/// <summary>
+/// Exponential backoff for retries: the n-th consecutive retry waits
+/// <c>min(Maximum, Initial * Multiplier^(n-1))</c>, spread by ±<see cref="Jitter"/> and never above
+/// <see cref="Maximum"/>. The sequence starts over once the source has been healthy.
+/// </summary>
+public sealed record BackoffOptions
+{
+    /// <summary>The defaults: 250 ms initial, 30 s maximum, multiplier 2, jitter 0.2, reset after 60 s.</summary>
+    public static BackoffOptions Default { get; } = new();
+
+    /// <summary>Creates backoff options; every argument is validated here.</summary>
+    /// <param name="initial">Delay before the first retry. Default 250 ms. Must not be negative.</param>
+    /// <param name="maximum">Cap on any delay. Default 30 s. Must be at least <paramref name="initial"/>.</param>
+    /// <param name="multiplier">Growth per consecutive retry. Default 2. Must be at least 1.</param>
+    /// <param name="jitter">Relative spread, 0..1: a delay d becomes a value in [d*(1-jitter), d*(1+jitter)]. Default 0.2.</param>
+    /// <param name="resetAfter">How long the source must stay subscribed without failing for the sequence to start
+    /// over (it also starts over when the source emits a value). Default 60 s. Must be positive.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument breaks its rule; the message names it.</exception>
+    public BackoffOptions(
+        TimeSpan? initial = null,
+        TimeSpan? maximum = null,
+        double multiplier = 2.0,
+        double jitter = 0.2,
+        TimeSpan? resetAfter = null)
+    {
+        Initial = initial ?? TimeSpan.FromMilliseconds(250);
+        Maximum = maximum ?? TimeSpan.FromSeconds(30);
+        ResetAfter = resetAfter ?? TimeSpan.FromSeconds(60);
+        Multiplier = multiplier;
+        Jitter = jitter;
+
+        if (Initial < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(initial), Initial, "Backoff.Initial must not be negative.");
+        if (Maximum < Initial)
+            throw new ArgumentOutOfRangeException(nameof(maximum), Maximum, $"Backoff.Maximum must be at least Backoff.Initial ({Initial}).");
+        if (double.IsNaN(multiplier) || multiplier < 1.0)
+            throw new ArgumentOutOfRangeException(nameof(multiplier), multiplier, "Backoff.Multiplier must be at least 1.");
+        if (double.IsNaN(jitter) || jitter is < 0.0 or > 1.0)
+            throw new ArgumentOutOfRangeException(nameof(jitter), jitter, "Backoff.Jitter must be between 0 and 1.");
+        if (ResetAfter <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(resetAfter), ResetAfter, "Backoff.ResetAfter must be positive.");
+    }
+
+    /// <summary>Delay before the first retry. The default value is 250 milliseconds.</summary>
+    public TimeSpan Initial { get; }
+
+    /// <summary>Cap on any delay. The default value is 30 seconds.</summary>
+    public TimeSpan Maximum { get; }
+
+    /// <summary>Growth factor per consecutive retry. The default value is 2.</summary>
+    public double Multiplier { get; }
+
+    /// <summary>Relative random spread of each delay, 0..1. The default value is 0.2.</summary>
+    public double Jitter { get; }
+
+    /// <summary>Healthy time after which the delay sequence starts over. The default value is 60 seconds.</summary>
+    public TimeSpan ResetAfter { get; }
+
+    /// <summary>The delay for the given consecutive retry, before jitter.</summary>
+    /// <param name="attempt">1 for the first retry.</param>
+    /// <returns><c>min(Maximum, Initial * Multiplier^(attempt-1))</c>.</returns>
+    public TimeSpan BaseDelay(int attempt)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        var ticks = Initial.Ticks * Math.Pow(Multiplier, attempt - 1);
+        return ticks >= Maximum.Ticks ? Maximum : TimeSpan.FromTicks((long)ticks);
+    }
+
+    /// <summary>The delay for the given retry with jitter applied.</summary>
+    /// <param name="attempt">1 for the first retry.</param>
+    /// <param name="random">A value in [0, 1); 0.5 means no spread.</param>
+    /// <returns>A delay within [base*(1-Jitter), base*(1+Jitter)], never above <see cref="Maximum"/>.</returns>
+    public TimeSpan Delay(int attempt, double random)
+    {
+        var baseTicks = BaseDelay(attempt).Ticks;
+        var factor = 1.0 + (Jitter * ((2.0 * Math.Clamp(random, 0.0, 1.0)) - 1.0));
+        var ticks = Math.Min(Maximum.Ticks, (long)(baseTicks * factor));
+        return TimeSpan.FromTicks(Math.Max(0, ticks));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// The timing half of the debounce: holds net changes until the input has been quiet for <c>quiet</c>, or until
+/// <c>maxDelay</c> has passed since the first held change (so constant churn cannot starve the output, unlike
+/// Throttle). All members must be called under the caller's gate; timer callbacks take that same gate, so the
+/// flush callback always runs under it and downstream sees serialized calls.
+/// </summary>
+internal sealed class ChangeDebouncer<T> : IDisposable
+    where T : notnull
+{
+    private readonly NetChangeBuffer<T> _buffer;
+    private readonly TimeSpan _quiet;
+    private readonly TimeSpan _maxDelay;
+    private readonly IScheduler _scheduler;
+    private readonly object _gate;
+    private readonly Action<List<Change<T>>> _flush;
+    private readonly SerialDisposable _quietTimer = new();
+    private readonly SerialDisposable _maxTimer = new();
+    private bool _holding;
+    private long _generation;
+
+    public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null)
+    {
+        _quiet = quiet;
+        _maxDelay = maxDelay < quiet ? quiet : maxDelay;
+        _scheduler = scheduler;
+        _gate = gate;
+        _flush = flush;
+        _buffer = new NetChangeBuffer<T>(comparer);
+    }
+
+    public void Add(IEnumerable<Change<T>> changes)
+    {
+        if (_quiet <= TimeSpan.Zero)
+        {
+            var list = changes.ToList();
+            if (list.Count > 0) _flush(list);
+            return;
+        }
+
+        var any = false;
+        foreach (var change in changes)
+        {
+            _buffer.Add(change);
+            any = true;
+        }
+
+        if (!any) return;
+
+        var generation = _generation;
+        _quietTimer.Disposable = _scheduler.Schedule(_quiet, () => OnTimer(generation));
+        if (!_holding)
+        {
+            _holding = true;
+            _maxTimer.Disposable = _scheduler.Schedule(_maxDelay, () => OnTimer(generation));
+        }
+    }
+
+    /// <summary>Emits what is held now (an empty list when nothing is) and stops the timers.</summary>
+    public void FlushNow()
+    {
+        _generation++;
+        _holding = false;
+        _quietTimer.Disposable = null;
+        _maxTimer.Disposable = null;
+        _flush(_buffer.Drain());
+    }
+
+    public void Dispose()
+    {
+        _generation++;
+        _quietTimer.Dispose();
+        _maxTimer.Dispose();
+    }
+
+    private void OnTimer(long generation)
+    {
+        lock (_gate)
+        {
+            // A timer that fired while a flush was under way belongs to the previous batch.
+            if (generation != _generation) return;
+            _generation++;
+            _holding = false;
+            _quietTimer.Disposable = null;
+            _maxTimer.Disposable = null;
+            var changes = _buffer.Drain();
+            if (changes.Count > 0) _flush(changes);
+        }
+    }
+}

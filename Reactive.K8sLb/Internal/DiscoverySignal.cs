@@ -1,0 +1,27 @@
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>What a discovery source reports: a slice event, or a change of its health.</summary>
+internal sealed class DiscoverySignal
+{
+    private DiscoverySignal(SliceEvent? sliceEvent, DiscoveryHealth health, string? message, Exception? error)
+    {
+        SliceEvent = sliceEvent;
+        Health = health;
+        Message = message;
+        Error = error;
+    }
+
+    public SliceEvent? SliceEvent { get; }
+
+    public DiscoveryHealth Health { get; }
+
+    public string? Message { get; }
+
+    public Exception? Error { get; }
+
+    public static DiscoverySignal Slice(SliceEvent sliceEvent) => new(sliceEvent, DiscoveryHealth.Healthy, null, null);
+
+    public static DiscoverySignal Healthy { get; } = new(null, DiscoveryHealth.Healthy, null, null);
+
+    public static DiscoverySignal Failing(string message, Exception error) => new(null, DiscoveryHealth.Failing, message, error);
+}

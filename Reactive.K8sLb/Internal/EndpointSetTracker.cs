@@ -1,0 +1,216 @@
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// The diffing core. Keeps what each slice contributes, reference-counts endpoints per address family, and turns each
+/// slice event into the NET changes of the effective endpoint set (the readiness policy applied to the union of the
+/// slices of the chosen families). An upsert or delete costs O(size of that slice) unless it flips the family choice
+/// or the terminating fallback, which costs O(service). Not thread-safe: one instance per subscription.
+/// </summary>
+internal sealed class EndpointSetTracker
+{
+    private readonly Dictionary<string, ProjectedSlice> _slices = new(StringComparer.Ordinal);
+    private readonly FamilyCounts[] _families = [new(), new(), new()];
+    private readonly HashSet<EndPoint> _current = [];
+    private readonly SliceProjector _projector;
+    private readonly ReadinessPolicy _readiness;
+    private readonly AddressFamilyPolicy _addressFamily;
+    private readonly ILogger _logger;
+    private readonly string _service;
+    private bool _usingFallback;
+
+    public EndpointSetTracker(DiscoveryConfig config, ILogger logger)
+    {
+        _projector = new SliceProjector(config.Port, logger);
+        _readiness = config.Readiness;
+        _addressFamily = config.AddressFamily;
+        _logger = logger;
+        _service = config.ServiceName;
+    }
+
+    /// <summary>The effective endpoint set after the last event.</summary>
+    public IReadOnlyCollection<EndPoint> Current => _current;
+
+    /// <summary>Whether a complete snapshot (a reset) has been applied.</summary>
+    public bool IsSynchronized { get; private set; }
+
+    /// <summary>Applies one event and returns the net changes: inserts first, then removes.</summary>
+    public IReadOnlyList<Change<EndPoint>> Apply(SliceEvent sliceEvent)
+    {
+        ArgumentNullException.ThrowIfNull(sliceEvent);
+        var modeBefore = Mode();
+        List<Change<EndPoint>> changes;
+        switch (sliceEvent.Kind)
+        {
+            case SliceEventKind.Reset:
+                foreach (var key in _slices.Keys.ToArray()) Forget(key);
+                foreach (var slice in sliceEvent.Slices)
+                {
+                    if (KeyOf(slice) is { } key) Store(key, slice);
+                }
+
+                IsSynchronized = true;
+                changes = Recompute();
+                break;
+
+            default:
+                var sliceKey = KeyOf(sliceEvent.Slice!);
+                if (sliceKey is null) return [];
+                _slices.TryGetValue(sliceKey, out var before);
+                var after = sliceEvent.Kind == SliceEventKind.Upserted ? Store(sliceKey, sliceEvent.Slice!) : Forget(sliceKey);
+                changes = Mode() == modeBefore ? Reconcile(before, after) : Recompute();
+                break;
+        }
+
+        if (changes.Count > 0)
+        {
+            var inserted = changes.Count(c => c.Kind == ChangeKind.Insert);
+            Log.EndpointsChanged(_logger, _service, inserted, changes.Count - inserted, _current.Count);
+        }
+
+        return changes;
+    }
+
+    private ProjectedSlice Store(string key, V1EndpointSlice slice)
+    {
+        if (_slices.TryGetValue(key, out var old)) Count(old, -1);
+        var projected = _projector.Project(key, slice);
+        _slices[key] = projected;
+        Count(projected, +1);
+        return projected;
+    }
+
+    private ProjectedSlice? Forget(string key)
+    {
+        if (_slices.Remove(key, out var old)) Count(old, -1);
+        _projector.Forget(key);
+        return null;
+    }
+
+    private void Count(ProjectedSlice slice, int delta)
+    {
+        if (slice.Family is not { } family) return;
+        var counts = _families[(int)family];
+        counts.Slices += delta;
+        foreach (var endpoint in slice.Ready) Adjust(counts.Ready, endpoint, delta);
+        foreach (var endpoint in slice.Fallback) Adjust(counts.Fallback, endpoint, delta);
+    }
+
+    private static void Adjust(Dictionary<EndPoint, int> counts, EndPoint endpoint, int delta)
+    {
+        var next = counts.GetValueOrDefault(endpoint) + delta;
+        if (next == 0) counts.Remove(endpoint);
+        else counts[endpoint] = next;
+    }
+
+    /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
+    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after)
+    {
+        var touched = new List<EndPoint>();
+        if (after is not null) { touched.AddRange(after.Ready); touched.AddRange(after.Fallback); }
+        if (before is not null) { touched.AddRange(before.Ready); touched.AddRange(before.Fallback); }
+
+        var inserts = new List<Change<EndPoint>>();
+        var removes = new List<Change<EndPoint>>();
+        foreach (var endpoint in touched)
+        {
+            var wanted = IsWanted(endpoint);
+            if (wanted && _current.Add(endpoint)) inserts.Add(Change.Insert(endpoint));
+            else if (!wanted && _current.Remove(endpoint)) removes.Add(Change.Remove(endpoint));
+        }
+
+        inserts.AddRange(removes);
+        return inserts;
+    }
+
+    /// <summary>The family choice or the fallback flipped (or a reset): diff the whole desired set.</summary>
+    private List<Change<EndPoint>> Recompute()
+    {
+        var (active, fallback) = Mode();
+        if (fallback && !_usingFallback) Log.UsingTerminatingFallback(_logger, _service);
+        _usingFallback = fallback;
+
+        var desired = new HashSet<EndPoint>();
+        for (var family = 0; family < _families.Length; family++)
+        {
+            if ((active & (1 << family)) == 0) continue;
+            desired.UnionWith((fallback ? _families[family].Fallback : _families[family].Ready).Keys);
+        }
+
+        var changes = new List<Change<EndPoint>>();
+        foreach (var endpoint in desired)
+        {
+            if (_current.Add(endpoint)) changes.Add(Change.Insert(endpoint));
+        }
+
+        foreach (var endpoint in _current.Where(e => !desired.Contains(e)).ToList())
+        {
+            _current.Remove(endpoint);
+            changes.Add(Change.Remove(endpoint));
+        }
+
+        return changes;
+    }
+
+    private bool IsWanted(EndPoint endpoint)
+    {
+        var (active, fallback) = Mode();
+        var family = FamilyOf(endpoint);
+        if ((active & (1 << (int)family)) == 0) return false;
+        var counts = _families[(int)family];
+        return (fallback ? counts.Fallback : counts.Ready).ContainsKey(endpoint);
+    }
+
+    /// <summary>The active families as a bit mask, and whether the terminating fallback is in use.</summary>
+    private (int Active, bool Fallback) Mode()
+    {
+        const int v4 = 1 << (int)SliceFamily.IPv4, v6 = 1 << (int)SliceFamily.IPv6, fqdn = 1 << (int)SliceFamily.Fqdn;
+        var active = _addressFamily switch
+        {
+            AddressFamilyPolicy.IPv4Only => v4,
+            AddressFamilyPolicy.IPv6Only => v6,
+            AddressFamilyPolicy.Any => v4 | v6 | fqdn,
+            _ => _families[(int)SliceFamily.IPv4].Slices > 0 ? v4 : v6 | fqdn,
+        };
+
+        var anyReady = false;
+        for (var family = 0; family < _families.Length; family++)
+        {
+            if ((active & (1 << family)) != 0 && _families[family].Ready.Count > 0) anyReady = true;
+        }
+
+        return (active, !anyReady && _readiness == ReadinessPolicy.ReadyWithTerminatingFallback);
+    }
+
+    private static SliceFamily FamilyOf(EndPoint endpoint) => endpoint switch
+    {
+        IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 } => SliceFamily.IPv6,
+        IPEndPoint => SliceFamily.IPv4,
+        _ => SliceFamily.Fqdn,
+    };
+
+    private string? KeyOf(V1EndpointSlice slice)
+    {
+        var name = slice.Metadata?.Name;
+        if (string.IsNullOrEmpty(name))
+        {
+            Log.SliceWithoutName(_logger, slice.Metadata?.NamespaceProperty);
+            return null;
+        }
+
+        return $"{slice.Metadata!.NamespaceProperty}/{name}";
+    }
+
+    private sealed class FamilyCounts
+    {
+        public int Slices { get; set; }
+
+        public Dictionary<EndPoint, int> Ready { get; } = [];
+
+        public Dictionary<EndPoint, int> Fallback { get; } = [];
+    }
+}
