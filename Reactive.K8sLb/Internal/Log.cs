@@ -22,4 +22,28 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Using terminating endpoints of {Service}: it has no ready endpoint.")]
     public static partial void UsingTerminatingFallback(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Debug, Message = "Listed {Count} EndpointSlices of {Service} in {Namespace} at resourceVersion {ResourceVersion}.")]
+    public static partial void Listed(ILogger logger, int count, string service, string @namespace, string? resourceVersion);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Debug, Message = "Watching EndpointSlices of {Service} in {Namespace} from resourceVersion {ResourceVersion} for up to {TimeoutSeconds} s.")]
+    public static partial void Watching(ILogger logger, string service, string @namespace, string? resourceVersion, int timeoutSeconds);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Watch of {Service} expired (410 Gone): relisting.")]
+    public static partial void WatchExpired(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Watch of {Service} delivered nothing for {IdleTimeout}: abandoning it and watching again.")]
+    public static partial void WatchIdle(ILogger logger, string service, TimeSpan idleTimeout);
+
+    [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Watch of {Service} reported an unreadable event; it is skipped.")]
+    public static partial void WatchEventSkipped(ILogger logger, Exception error, string service);
+
+    [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Kubernetes discovery of {Service} failed (retry {Attempt} in {Delay}): {Reason}")]
+    public static partial void TransientFailure(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Kubernetes discovery of {Service} is refused (retry {Attempt} in {Delay}): {Reason}")]
+    public static partial void PermanentFailure(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Watch of {Service} ended normally; resuming from resourceVersion {ResourceVersion}.")]
+    public static partial void WatchEnded(ILogger logger, string service, string? resourceVersion);
 }

@@ -1,0 +1,237 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
+using System.Reactive.Linq;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// The list/watch protocol for one Service's EndpointSlices, as an informer would run it: LIST (paginated), then WATCH
+/// from the list's resourceVersion with bookmarks; a normal end of the watch resumes from the last resourceVersion
+/// without relisting; 410 Gone relists (a reset, which the diffing core reconciles); a silent watch is abandoned by an
+/// idle watchdog; every other failure is retried with backoff, reported in band as a failing status, and never ends
+/// the stream. One instance per subscription.
+/// </summary>
+internal sealed class EndpointSliceWatcher
+{
+    private readonly KubernetesClientLease _lease;
+    private readonly DiscoveryConfig _config;
+    private readonly IScheduler _scheduler;
+    private readonly ILogger _logger;
+    private readonly string _labelSelector;
+    private string? _resourceVersion;
+
+    private EndpointSliceWatcher(KubernetesClientLease lease, DiscoveryConfig config, ILogger logger)
+    {
+        _lease = lease;
+        _config = config;
+        _scheduler = config.EffectiveScheduler;
+        _logger = logger;
+        _labelSelector = "kubernetes.io/service-name=" + config.ServiceName;
+    }
+
+    /// <summary>A cold stream of signals; each subscription runs its own list/watch with its own client lease.</summary>
+    public static IObservable<DiscoverySignal> Signals(DiscoveryConfig config, IKubernetes? client) =>
+        Observable.Using(
+            () => new KubernetesClientLease(config, client),
+            lease => new EndpointSliceWatcher(lease, config, config.EffectiveLoggerFactory.CreateLogger("Reactive.K8sLb.Discovery")).Run());
+
+    private IObservable<DiscoverySignal> Run() => Observable.Create<DiscoverySignal>(observer =>
+        Observable.Create<DiscoverySignal>(RunSessionAsync)
+            .RetryWithBackoff(_config.Backoff, _scheduler, Classify, attempt => ReportFailure(observer, attempt))
+            .Subscribe(observer));
+
+    /// <summary>One session: runs until an error, which the retry around it handles.</summary>
+    private async Task RunSessionAsync(IObserver<DiscoverySignal> observer, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (_resourceVersion is null)
+            {
+                var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
+                _resourceVersion = resourceVersion;
+                observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices)));
+            }
+
+            var outcome = await WatchAsync(observer, cancellationToken).ConfigureAwait(false);
+            if (outcome == WatchOutcome.Expired)
+            {
+                Log.WatchExpired(_logger, _config.ServiceName);
+                _resourceVersion = null;
+            }
+            else if (outcome == WatchOutcome.Idle)
+            {
+                Log.WatchIdle(_logger, _config.ServiceName, _config.IdleTimeout);
+            }
+            else
+            {
+                Log.WatchEnded(_logger, _config.ServiceName, _resourceVersion);
+            }
+        }
+    }
+
+    private async Task<(List<V1EndpointSlice> Slices, string? ResourceVersion)> ListAsync(CancellationToken cancellationToken)
+    {
+        var client = _lease.Client;
+        var slices = new List<V1EndpointSlice>();
+        string? continueToken = null, resourceVersion;
+        do
+        {
+            var page = await client.DiscoveryV1.ListNamespacedEndpointSliceAsync(
+                namespaceParameter: _lease.Namespace,
+                continueParameter: continueToken,
+                labelSelector: _labelSelector,
+                limit: _config.ListPageSize,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            slices.AddRange(page.Items?.Where(slice => slice is not null) ?? []);
+            continueToken = page.Metadata?.ContinueProperty;
+            resourceVersion = page.Metadata?.ResourceVersion;
+        }
+        while (!string.IsNullOrEmpty(continueToken));
+
+        Log.Listed(_logger, slices.Count, _config.ServiceName, _lease.Namespace, resourceVersion);
+        return (slices, string.IsNullOrEmpty(resourceVersion) ? null : resourceVersion);
+    }
+
+    private async Task<WatchOutcome> WatchAsync(IObserver<DiscoverySignal> observer, CancellationToken cancellationToken)
+    {
+        using var watchCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watchdog = new SerialDisposable();
+        var idle = false;
+        var expired = false;
+        var delivered = false;
+        KubernetesException? serverError = null;
+
+        void Arm() => watchdog.Disposable = _scheduler.Schedule(_config.IdleTimeout, () =>
+        {
+            idle = true;
+            watchCancellation.Cancel();
+        });
+
+        void OnError(Exception error)
+        {
+            switch (error)
+            {
+                case KubernetesException { Status.Code: 410 }:
+                    // Arrives through onError, not as an event. Stop reading: a relist follows.
+                    expired = true;
+                    watchCancellation.Cancel();
+                    break;
+                case KubernetesException kubernetesError:
+                    serverError = kubernetesError;
+                    watchCancellation.Cancel();
+                    break;
+                default:
+                    // A malformed line: skip it, keep the stream.
+                    Log.WatchEventSkipped(_logger, error, _config.ServiceName);
+                    break;
+            }
+        }
+
+        // Random spread so that many clients do not re-watch in step.
+        var timeoutSeconds = (int)Math.Ceiling(_config.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
+        Log.Watching(_logger, _config.ServiceName, _lease.Namespace, _resourceVersion, timeoutSeconds);
+        Arm();
+        try
+        {
+            var events = _lease.Client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
+                namespaceParameter: _lease.Namespace,
+                allowWatchBookmarks: true,
+                labelSelector: _labelSelector,
+                resourceVersion: _resourceVersion,
+                timeoutSeconds: timeoutSeconds,
+                onError: OnError,
+                cancellationToken: watchCancellation.Token);
+
+            await foreach (var (type, slice) in events.ConfigureAwait(false))
+            {
+                Arm();
+                if (!delivered)
+                {
+                    delivered = true;
+                    observer.OnNext(DiscoverySignal.Healthy);
+                }
+
+                switch (type)
+                {
+                    case WatchEventType.Added or WatchEventType.Modified when slice is not null:
+                        observer.OnNext(DiscoverySignal.Slice(SliceEvent.Upserted(slice)));
+                        break;
+                    case WatchEventType.Deleted when slice is not null:
+                        observer.OnNext(DiscoverySignal.Slice(SliceEvent.Deleted(slice)));
+                        break;
+                }
+
+                if (slice?.Metadata?.ResourceVersion is { Length: > 0 } resourceVersion)
+                {
+                    _resourceVersion = resourceVersion;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (expired || idle || serverError is not null))
+        {
+            // Our own cancellation: the outcome flags below say why.
+        }
+        catch (HttpRequestException error) when (!delivered && error.InnerException is EndOfStreamException)
+        {
+            // KubernetesClient throws on a watch response with zero lines: for us that is a normal end.
+            return WatchOutcome.Ended;
+        }
+
+        if (serverError is not null) throw serverError;
+        return expired ? WatchOutcome.Expired : idle ? WatchOutcome.Idle : WatchOutcome.Ended;
+    }
+
+    private static RetryDecision Classify(Exception error) =>
+        error is HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound }
+            ? RetryDecision.RetryAfterMaximumDelay
+            : RetryDecision.Retry;
+
+    private void ReportFailure(IObserver<DiscoverySignal> observer, RetryAttempt attempt)
+    {
+        var reason = Describe(attempt.Exception);
+        if (Classify(attempt.Exception) == RetryDecision.RetryAfterMaximumDelay)
+            Log.PermanentFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
+        else
+            Log.TransientFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
+        observer.OnNext(DiscoverySignal.Failing(reason, attempt.Exception));
+    }
+
+    private string Describe(Exception error)
+    {
+        if (error is not HttpOperationException { Response: { } response })
+        {
+            return $"{error.GetType().Name}: {error.Message}";
+        }
+
+        var code = response.StatusCode;
+        var text = $"{(int)code} {code}: {ServerMessage(response.Content) ?? error.Message}";
+        var where = $"EndpointSlices of Service '{_config.ServiceName}' in namespace '{_config.Namespace ?? "(detected)"}'";
+        return code switch
+        {
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                $"{text} (cannot list/watch {where}: grant the pod's ServiceAccount the verbs 'list' and 'watch' on resource 'endpointslices' in API group 'discovery.k8s.io', e.g. with a Role and RoleBinding)",
+            HttpStatusCode.NotFound =>
+                $"{text} (no {where}: check the namespace, and that the cluster serves discovery.k8s.io/v1, Kubernetes 1.21+)",
+            _ => text,
+        };
+    }
+
+    private static string? ServerMessage(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body)) return null;
+        try
+        {
+            return KubernetesJson.Deserialize<V1Status>(body)?.Message ?? body;
+        }
+        catch (JsonException)
+        {
+            return body;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using k8s;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// The client and namespace of one discovery subscription. Created without side effects; the client is built on
+/// first use (inside the retry loop, so a missing kubeconfig is reported and retried, not thrown at subscribe) and
+/// disposed with the subscription when this lease owns it.
+/// </summary>
+internal sealed class KubernetesClientLease : IDisposable
+{
+    private readonly DiscoveryConfig _config;
+    private IKubernetes? _client;
+    private string? _namespace;
+    private bool _ownsClient;
+
+    public KubernetesClientLease(DiscoveryConfig config, IKubernetes? client)
+    {
+        _config = config;
+        _client = client;
+        if (client is not null)
+        {
+            _namespace = config.Namespace ?? config.ClientConfiguration?.Namespace ?? "default";
+        }
+    }
+
+    public IKubernetes Client
+    {
+        get
+        {
+            EnsureCreated();
+            return _client!;
+        }
+    }
+
+    public string Namespace
+    {
+        get
+        {
+            EnsureCreated();
+            return _namespace!;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsClient) _client?.Dispose();
+    }
+
+    private void EnsureCreated()
+    {
+        if (_client is not null) return;
+        var configuration = _config.ClientConfiguration ?? (KubernetesClientConfiguration.IsInCluster()
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildDefaultConfig());
+        _namespace = _config.Namespace ?? configuration.Namespace ?? "default";
+        _client = new Kubernetes(configuration);
+        _ownsClient = true;
+    }
+}

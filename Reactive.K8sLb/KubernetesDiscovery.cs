@@ -1,0 +1,43 @@
+using k8s;
+using Reactive.K8sLb.Internal;
+
+namespace Reactive.K8sLb;
+
+/// <summary>
+/// Discovers the ready endpoints of a Kubernetes Service by watching its EndpointSlices.
+/// </summary>
+public static partial class KubernetesDiscovery
+{
+    /// <summary>
+    /// Watches the Service's EndpointSlices and emits the net changes of its endpoint set. Nothing happens until
+    /// subscription; each subscription has its own client and watch, and disposing it cancels the watch. The stream
+    /// never completes or fails on its own: API failures are retried with backoff (401/403/404 at the maximum delay,
+    /// logged at error level with the server's message), the last known endpoints stay in force meanwhile, and the
+    /// status (synchronized, failing and why) is available through <see cref="IDiscoveryObservable.Updates"/>.
+    /// </summary>
+    /// <param name="config">What to discover; <see cref="DiscoveryConfig.ClientConfiguration"/> says how to reach the API.</param>
+    /// <returns>The endpoint changes, with status through <see cref="IDiscoveryObservable.Updates"/>.</returns>
+    public static IDiscoveryObservable Observe(DiscoveryConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Create(config, client: null);
+    }
+
+    /// <summary>
+    /// Like <see cref="Observe(DiscoveryConfig)"/>, using an existing client, which is not disposed. The namespace is
+    /// <see cref="DiscoveryConfig.Namespace"/>, else the namespace of <see cref="DiscoveryConfig.ClientConfiguration"/>,
+    /// else <c>default</c>.
+    /// </summary>
+    /// <param name="config">What to discover.</param>
+    /// <param name="client">The Kubernetes client to use.</param>
+    /// <returns>The endpoint changes, with status through <see cref="IDiscoveryObservable.Updates"/>.</returns>
+    public static IDiscoveryObservable Observe(DiscoveryConfig config, IKubernetes client)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(client);
+        return Create(config, client);
+    }
+
+    private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>
+        new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client), config));
+}
