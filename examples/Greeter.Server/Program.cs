@@ -13,7 +13,8 @@ using Greeter.Server;
 
 var settings = ServerSettings.FromEnvironment(Environment.GetEnvironmentVariable);
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root = the app directory, so appsettings.json is found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
