@@ -89,8 +89,8 @@ internal sealed class ApiServer : IDisposable
     {
         var app = _app;
         _app = null;
-        await _stopping.CancelAsync().ConfigureAwait(false);
         OpenWatches.AbortAll();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         if (app is not null)
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));

@@ -1,4 +1,6 @@
-using k8s;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using k8s.Models;
 
 namespace Reactive.K8sLb.Testing.Internal;
@@ -17,7 +19,29 @@ internal static class ApiStatus
         Code = code,
     };
 
-    public static string Json(V1Status status) => KubernetesJson.Serialize(status);
+    /// <summary>
+    /// Writes the Status by hand: KubernetesClient's V1Status converter only reads (its Write throws NotImplementedException).
+    /// Relaxed escaping keeps quotes as <c>\"</c>, like the Go API server.
+    /// </summary>
+    public static string Json(V1Status status)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("kind", "Status");
+            w.WriteString("apiVersion", "v1");
+            w.WriteStartObject("metadata");
+            w.WriteEndObject();
+            w.WriteString("status", status.Status);
+            w.WriteString("message", status.Message);
+            w.WriteString("reason", status.Reason);
+            w.WriteNumber("code", status.Code ?? 500);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
 
     public static string TooOldResourceVersion(long requested, long oldest) =>
         Json(Failure(410, $"too old resource version: {requested} ({oldest})", "Expired"));

@@ -37,7 +37,14 @@ internal sealed class OpenWatchTracker
 
         foreach (var c in contexts)
         {
-            c.Abort();
+            try
+            {
+                c.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request completed between the snapshot and the abort: nothing left to drop.
+            }
         }
     }
 
