@@ -118,6 +118,33 @@ public sealed class EmulatorListTests : EmulatorFixture
         Assert.That(await missing.Content.ReadAsStringAsync(), Does.Contain("\"kind\":\"Status\"").And.Contain("\"reason\":\"NotFound\""));
     }
 
+    [Test]
+    public async Task List_AllNamespacesAndFieldSelector_AreServed()
+    {
+        Emulator.AddService("default", "api", Grpc);
+        Emulator.AddService("other", "api", Grpc);
+        Emulator.PutSlice(RawSlice("picked"));
+
+        var all = await Client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync();
+        var byName = await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync("default", fieldSelector: "metadata.name=picked");
+
+        Assert.That(all.Items.Select(s => s.Metadata.NamespaceProperty), Is.EqualTo(new[] { "default", "default", "other" }));
+        Assert.That(byName.Items.Single().Metadata.Name, Is.EqualTo("picked"));
+    }
+
+    [Test]
+    public async Task List_ExactAtCompactedResourceVersion_Is410Expired()
+    {
+        Emulator.AddService("default", "api", Grpc).AddPod(Ip(1));
+        Emulator.ExpireHistory();
+
+        var e = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() =>
+            Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default", resourceVersion: "1", resourceVersionMatch: "Exact"));
+
+        Assert.That((int)e!.Response.StatusCode, Is.EqualTo(410));
+        Assert.That(e.Response.Content, Does.Contain("\"reason\":\"Expired\""));
+    }
+
     internal static V1EndpointSlice RawSlice(string name, string service = "raw") => new()
     {
         Metadata = new V1ObjectMeta

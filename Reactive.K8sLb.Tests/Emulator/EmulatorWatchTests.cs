@@ -190,4 +190,39 @@ public sealed class EmulatorWatchTests : EmulatorFixture
         Assert.That(requests[0].Path, Is.EqualTo("/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"));
         Assert.That(requests[1].StatusCode, Is.EqualTo(200));
     }
+
+    [Test]
+    public async Task Watch_FromResourceVersionBeyondHistoryLimit_ReportsExpired()
+    {
+        await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions { HistoryLimit = 2 });
+        using var client = emulator.CreateClient();
+        var service = emulator.AddService("default", "api", Grpc);
+        var old = emulator.CurrentResourceVersion;
+        service.AddPod(Ip(1));
+        service.AddPod(Ip(2));
+        service.AddPod(Ip(3));
+
+        await using var tooOld = WatchRecorder.Start(client, resourceVersion: old.ToString(CultureInfo.InvariantCulture));
+        await using var retained = WatchRecorder.Start(client, resourceVersion: (old + 1).ToString(CultureInfo.InvariantCulture));
+        await tooOld.EndedWithAsync();
+        await retained.UntilEventsAsync(2);
+
+        Assert.That(((KubernetesException)tooOld.Errors.Single()).Status.Code, Is.EqualTo(410));
+        Assert.That(retained.Errors, Is.Empty);
+    }
+
+    [Test]
+    public async Task Watch_SendInitialEvents_EndsInitialStateWithAnnotatedBookmark()
+    {
+        var service = Emulator.AddService("default", "api", Grpc);
+        service.AddPod(Ip(1));
+
+        await using var watch = WatchRecorder.Start(Client, bookmarks: true, sendInitialEvents: true);
+        await watch.UntilEventsAsync(2);
+
+        Assert.That(watch.Events[0].Type, Is.EqualTo(WatchEventType.Added));
+        Assert.That(watch.Events[1].Type, Is.EqualTo(WatchEventType.Bookmark));
+        Assert.That(watch.Events[1].Slice.Metadata.Annotations["k8s.io/initial-events-end"], Is.EqualTo("true"));
+        Assert.That(watch.Events[1].Slice.Metadata.ResourceVersion, Is.EqualTo(Emulator.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture)));
+    }
 }

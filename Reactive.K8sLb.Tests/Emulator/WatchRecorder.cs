@@ -12,9 +12,9 @@ internal sealed class WatchRecorder : IAsyncDisposable
     private readonly CancellationTokenSource _cts = new();
     private readonly ChangeSignal _signal = new();
 
-    private WatchRecorder(IKubernetes client, string ns, string? labelSelector, string? resourceVersion, bool? bookmarks, int? timeoutSeconds)
+    private WatchRecorder(IKubernetes client, string ns, string? labelSelector, string? resourceVersion, bool? bookmarks, int? timeoutSeconds, bool? sendInitialEvents)
     {
-        Completion = RunAsync(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds);
+        Completion = RunAsync(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds, sendInitialEvents);
     }
 
     public Task Completion { get; }
@@ -41,8 +41,8 @@ internal sealed class WatchRecorder : IAsyncDisposable
         }
     }
 
-    public static WatchRecorder Start(IKubernetes client, string ns = "default", string? labelSelector = null, string? resourceVersion = null, bool? bookmarks = null, int? timeoutSeconds = null) =>
-        new(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds);
+    public static WatchRecorder Start(IKubernetes client, string ns = "default", string? labelSelector = null, string? resourceVersion = null, bool? bookmarks = null, int? timeoutSeconds = null, bool? sendInitialEvents = null) =>
+        new(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds, sendInitialEvents);
 
     public Task UntilAsync(Func<WatchRecorder, bool> condition, string what, TimeSpan? timeout = null) =>
         _signal.UntilAsync(() => condition(this), what, timeout);
@@ -83,7 +83,7 @@ internal sealed class WatchRecorder : IAsyncDisposable
         _cts.Dispose();
     }
 
-    private async Task RunAsync(IKubernetes client, string ns, string? labelSelector, string? resourceVersion, bool? bookmarks, int? timeoutSeconds)
+    private async Task RunAsync(IKubernetes client, string ns, string? labelSelector, string? resourceVersion, bool? bookmarks, int? timeoutSeconds, bool? sendInitialEvents)
     {
         await Task.Yield();
         try
@@ -93,6 +93,8 @@ internal sealed class WatchRecorder : IAsyncDisposable
                 allowWatchBookmarks: bookmarks,
                 labelSelector: labelSelector,
                 resourceVersion: resourceVersion,
+                resourceVersionMatch: sendInitialEvents == true ? "NotOlderThan" : null,
+                sendInitialEvents: sendInitialEvents,
                 timeoutSeconds: timeoutSeconds,
                 onError: e =>
                 {
