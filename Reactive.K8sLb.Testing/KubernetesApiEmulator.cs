@@ -71,7 +71,8 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     /// <returns>The running emulator.</returns>
     public static async Task<KubernetesApiEmulator> StartAsync(KubernetesApiEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options ??= new KubernetesApiEmulatorOptions();
+        // A private copy: later changes to the caller's instance must not alter a running emulator.
+        options = (options ?? new KubernetesApiEmulatorOptions()).Clone();
         options.Validate();
         var emulator = new KubernetesApiEmulator(options);
         await emulator.StartServerAsync(options.Port, cancellationToken).ConfigureAwait(false);

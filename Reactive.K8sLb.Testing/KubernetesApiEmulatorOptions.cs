@@ -31,6 +31,8 @@ public sealed class KubernetesApiEmulatorOptions
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    internal KubernetesApiEmulatorOptions Clone() => (KubernetesApiEmulatorOptions)MemberwiseClone();
+
     internal void Validate()
     {
         ArgumentException.ThrowIfNullOrEmpty(DefaultNamespace);

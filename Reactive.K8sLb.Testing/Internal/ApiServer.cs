@@ -147,7 +147,7 @@ internal sealed class ApiServer : IDisposable
         var timestamp = Stopwatch.GetTimestamp();
         var query = ParseQuery(context.Request);
         var path = (context.Request.Path.Value ?? "/").TrimEnd('/');
-        var collection = TryParseCollection(path, query, out var ns, out var name, out var watchPath);
+        var collection = TryParseCollection(path, out var ns, out var name, out var watchPath);
         var watch = collection && name is null && (watchPath || IsTrue(query, "watch"));
         var kind = !collection || name is not null ? RequestKind.Other : watch ? RequestKind.Watch : RequestKind.List;
 
@@ -173,7 +173,7 @@ internal sealed class ApiServer : IDisposable
         if (status is 404 or 405)
         {
             Record(context, query, kind, status, timestamp);
-            await WriteStatusAsync(context, status, status == 404 ? "the server could not find the requested resource" : $"the server does not allow this method on the requested resource").ConfigureAwait(false);
+            await WriteStatusAsync(context, status, status == 404 ? "the server could not find the requested resource" : "the server does not allow this method on the requested resource").ConfigureAwait(false);
             return;
         }
 
@@ -216,7 +216,7 @@ internal sealed class ApiServer : IDisposable
     }
 
     /// <summary>Recognizes <c>.../endpointslices[/name]</c>, namespaced or cluster wide, and the legacy <c>/watch/</c> form.</summary>
-    private static bool TryParseCollection(string path, Dictionary<string, string> query, out string? ns, out string? name, out bool watchPath)
+    private static bool TryParseCollection(string path, out string? ns, out string? name, out bool watchPath)
     {
         ns = null;
         name = null;
@@ -255,7 +255,6 @@ internal sealed class ApiServer : IDisposable
             name = segments[i + 1];
         }
 
-        _ = query;
         return true;
     }
 
