@@ -1,0 +1,333 @@
+using System.Globalization;
+using k8s;
+using k8s.Models;
+using Reactive.K8sLb.Testing.Internal;
+
+namespace Reactive.K8sLb.Testing;
+
+/// <summary>
+/// An in-process Kubernetes API server for EndpointSlices: a real HTTP/1.1 endpoint on 127.0.0.1 serving LIST and WATCH
+/// with the API server's resourceVersion, history, bookmark and error semantics, a Service/pod model sliced like the
+/// EndpointSlice controller, and fault injection (dropped, expired, stalled, malformed and failing watches).
+/// </summary>
+/// <remarks>All members are thread-safe. Dispose it to stop the server and end every watch.</remarks>
+public sealed class KubernetesApiEmulator : IAsyncDisposable
+{
+    private readonly KubernetesApiEmulatorOptions _options;
+    private readonly ObjectStore _store;
+    private readonly FaultInjector _faults = new();
+    private readonly NameGenerator _names;
+    private readonly ApiServer _server;
+    private readonly Dictionary<(string Ns, string Name), EmulatedService> _services = [];
+    private readonly SemaphoreSlim _lifecycle = new(1, 1);
+    private int _port;
+    private bool _disposed;
+
+    private KubernetesApiEmulator(KubernetesApiEmulatorOptions options)
+    {
+        _options = options;
+        _store = new ObjectStore(options.HistoryLimit, options.TimeProvider);
+        _names = new NameGenerator(options.RandomSeed);
+        _server = new ApiServer(_store, _faults, options, e => EventWritten?.Invoke(e));
+    }
+
+    /// <summary>
+    /// Raised after each watch event line (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR) is flushed to a watcher, on the
+    /// watcher's thread. Handlers must be quick and thread-safe.
+    /// </summary>
+    public event Action<WatchEventWritten>? EventWritten;
+
+    /// <summary>Gets the base address of the server, <c>http://127.0.0.1:&lt;port&gt;/</c>.</summary>
+    public Uri BaseUri { get; private set; } = null!;
+
+    /// <summary>Gets a client configuration pointing at the emulator, with the default namespace of the options.</summary>
+    public KubernetesClientConfiguration ClientConfiguration => new()
+    {
+        Host = BaseUri.ToString(),
+        Namespace = _options.DefaultNamespace,
+    };
+
+    /// <summary>Gets the number of open watch connections (stalled ones included).</summary>
+    public int OpenWatchCount => _server.OpenWatches.Count;
+
+    /// <summary>Gets a snapshot of the requests received since the start or the last <see cref="ClearRequests"/>.</summary>
+    public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
+
+    /// <summary>Gets the current global resourceVersion (0 before the first write).</summary>
+    public long CurrentResourceVersion
+    {
+        get
+        {
+            lock (_store.Gate)
+            {
+                return _store.ResourceVersion;
+            }
+        }
+    }
+
+    /// <summary>Starts an emulator on a free (or the configured) loopback port.</summary>
+    /// <param name="options">The options; defaults when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running emulator.</returns>
+    public static async Task<KubernetesApiEmulator> StartAsync(KubernetesApiEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        // A private copy: later changes to the caller's instance must not alter a running emulator.
+        options = (options ?? new KubernetesApiEmulatorOptions()).Clone();
+        options.Validate();
+        var emulator = new KubernetesApiEmulator(options);
+        await emulator.StartServerAsync(options.Port, cancellationToken).ConfigureAwait(false);
+        return emulator;
+    }
+
+    /// <summary>The message of the API server's 403 when a service account may not list EndpointSlices.</summary>
+    /// <param name="namespace">The namespace of the request.</param>
+    /// <param name="serviceAccount">The service account as <c>namespace:name</c>.</param>
+    /// <returns>The message text.</returns>
+    public static string ForbiddenListMessage(string @namespace = "default", string serviceAccount = "default:default") =>
+        $"endpointslices.discovery.k8s.io is forbidden: User \"system:serviceaccount:{serviceAccount}\" cannot list resource \"endpointslices\" in API group \"discovery.k8s.io\" in the namespace \"{@namespace}\"";
+
+    /// <summary>Creates a client for the emulator.</summary>
+    /// <returns>A new <see cref="IKubernetes"/>; the caller disposes it.</returns>
+    public IKubernetes CreateClient() => new Kubernetes(ClientConfiguration);
+
+    /// <summary>Creates a Service; its placeholder EndpointSlice is published at once.</summary>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="name">The Service name.</param>
+    /// <param name="ports">The Service ports, copied into every slice.</param>
+    /// <returns>The model of the Service.</returns>
+    /// <exception cref="InvalidOperationException">The Service already exists.</exception>
+    public EmulatedService AddService(string @namespace, string name, params EmulatedServicePort[] ports)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(@namespace);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(ports);
+        lock (_store.Gate)
+        {
+            if (_services.ContainsKey((@namespace, name)))
+            {
+                throw new InvalidOperationException($"Service {@namespace}/{name} already exists.");
+            }
+
+            var service = new EmulatedService(_store, _names, _options.MaxEndpointsPerSlice, @namespace, name, [.. ports]);
+            _services[(@namespace, name)] = service;
+            return service;
+        }
+    }
+
+    /// <summary>Gets an existing Service.</summary>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="name">The Service name.</param>
+    /// <returns>The model of the Service.</returns>
+    /// <exception cref="KeyNotFoundException">No such Service.</exception>
+    public EmulatedService GetService(string @namespace, string name)
+    {
+        lock (_store.Gate)
+        {
+            return _services.TryGetValue((@namespace, name), out var s)
+                ? s
+                : throw new KeyNotFoundException($"Service {@namespace}/{name} does not exist.");
+        }
+    }
+
+    /// <summary>Deletes a Service and all its EndpointSlices (one DELETED per slice).</summary>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="name">The Service name.</param>
+    public void RemoveService(string @namespace, string name)
+    {
+        lock (_store.Gate)
+        {
+            GetService(@namespace, name).DeleteAllSlices();
+            _services.Remove((@namespace, name));
+        }
+    }
+
+    /// <summary>
+    /// Creates or replaces a raw EndpointSlice, bypassing the Service model (slices it owns are overwritten by the next
+    /// model change). Server-owned fields are stamped: apiVersion, kind, resourceVersion, uid, generation, creationTimestamp.
+    /// </summary>
+    /// <param name="slice">The slice; metadata.namespace and metadata.name are required.</param>
+    /// <returns>A copy of the stored slice.</returns>
+    public V1EndpointSlice PutSlice(V1EndpointSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        lock (_store.Gate)
+        {
+            return _store.Put(slice).CloneSlice();
+        }
+    }
+
+    /// <summary>Deletes a raw EndpointSlice, bypassing the Service model.</summary>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="name">The slice name.</param>
+    /// <exception cref="KeyNotFoundException">No such slice.</exception>
+    public void DeleteSlice(string @namespace, string name)
+    {
+        lock (_store.Gate)
+        {
+            if (!_store.Delete(@namespace, name))
+            {
+                throw new KeyNotFoundException($"EndpointSlice {@namespace}/{name} does not exist.");
+            }
+        }
+    }
+
+    /// <summary>Gets a copy of a stored EndpointSlice, or <see langword="null"/>.</summary>
+    /// <param name="namespace">The namespace.</param>
+    /// <param name="name">The slice name.</param>
+    /// <returns>The slice or <see langword="null"/>.</returns>
+    public V1EndpointSlice? GetSlice(string @namespace, string name)
+    {
+        lock (_store.Gate)
+        {
+            return _store.Get(@namespace, name)?.CloneSlice();
+        }
+    }
+
+    /// <summary>Aborts every open watch connection mid-stream (the client sees a transport error).</summary>
+    public void DropAllWatches() => _server.OpenWatches.AbortAll();
+
+    /// <summary>The next WATCH request gets one ERROR event (Status 410, reason Expired) and then ends.</summary>
+    public void ExpireNextWatch()
+    {
+        lock (_store.Gate)
+        {
+            _faults.ExpireNextWatch = true;
+        }
+    }
+
+    /// <summary>
+    /// LIST and WATCH requests (of EndpointSlices) are answered with <paramref name="statusCode"/> and a Status body
+    /// until the returned handle is disposed or <paramref name="count"/> requests have failed.
+    /// </summary>
+    /// <param name="statusCode">The HTTP status code, e.g. 403 or 500.</param>
+    /// <param name="message">The Status message; see <see cref="ForbiddenListMessage"/>.</param>
+    /// <param name="count">How many requests fail; <see langword="null"/> for all until disposed.</param>
+    /// <returns>A handle that disarms the failure.</returns>
+    public IDisposable FailRequests(int statusCode, string message, int? count = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
+        ArgumentNullException.ThrowIfNull(message);
+        if (count is { } c)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(c, 1, nameof(count));
+        }
+
+        lock (_store.Gate)
+        {
+            var rule = _faults.AddFailure(statusCode, message, count);
+            return new Disarm(() =>
+            {
+                lock (_store.Gate)
+                {
+                    _faults.Remove(rule);
+                }
+            });
+        }
+    }
+
+    /// <summary>The next WATCH request gets 200 and headers, then nothing until the client disconnects.</summary>
+    public void StallNextWatch()
+    {
+        lock (_store.Gate)
+        {
+            _faults.StallNextWatch = true;
+        }
+    }
+
+    /// <summary>Writes one non-JSON line to every open (not stalled) watch; the streams continue.</summary>
+    public void SendMalformedLine()
+    {
+        lock (_store.Gate)
+        {
+            _server.SendMalformedLine();
+        }
+    }
+
+    /// <summary>Compacts the history: a watch from a resourceVersion older than the current one gets 410 Expired.</summary>
+    public void ExpireHistory()
+    {
+        lock (_store.Gate)
+        {
+            _store.Compact();
+        }
+    }
+
+    /// <summary>Drops every watch, stops the server and starts it again on the same port; objects and resourceVersion are kept.</summary>
+    /// <returns>A task that completes when the server listens again.</returns>
+    public async Task RestartAsync()
+    {
+        await _lifecycle.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await _server.StopAsync().ConfigureAwait(false);
+            await StartServerCoreAsync(_port, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    /// <summary>Waits until exactly <paramref name="count"/> watches are open.</summary>
+    /// <param name="count">The expected number of open watches.</param>
+    /// <param name="timeout">How long to wait.</param>
+    /// <returns>A task that completes when the count is reached.</returns>
+    /// <exception cref="TimeoutException">The count was not reached in time; the message names expected and actual counts.</exception>
+    public Task WaitForOpenWatchesAsync(int count, TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        return _server.OpenWatches.WaitForCountAsync(count, timeout);
+    }
+
+    /// <summary>Forgets the recorded requests.</summary>
+    public void ClearRequests() => _server.ClearRequests();
+
+    /// <summary>Stops the server and ends every watch.</summary>
+    /// <returns>A task that completes when the server is stopped.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _lifecycle.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            await _server.StopAsync().ConfigureAwait(false);
+            _server.Dispose();
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task StartServerAsync(int port, CancellationToken cancellationToken)
+    {
+        await _lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await StartServerCoreAsync(port, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _lifecycle.Release();
+        }
+    }
+
+    private async Task StartServerCoreAsync(int port, CancellationToken cancellationToken)
+    {
+        _port = await _server.StartAsync(port, cancellationToken).ConfigureAwait(false);
+        BaseUri = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_port}/"));
+    }
+
+    private sealed class Disarm(Action action) : IDisposable
+    {
+        private Action? _action = action;
+
+        public void Dispose() => Interlocked.Exchange(ref _action, null)?.Invoke();
+    }
+}

@@ -1,0 +1,29 @@
+namespace Reactive.K8sLb.Testing;
+
+/// <summary>The kind of a request received by the emulator.</summary>
+public enum RequestKind
+{
+    /// <summary>Any request that is neither a LIST nor a WATCH of a collection.</summary>
+    Other = 0,
+
+    /// <summary>A LIST of a collection.</summary>
+    List = 1,
+
+    /// <summary>A WATCH of a collection (<c>watch=true</c>).</summary>
+    Watch = 2,
+}
+
+/// <summary>One request received by the emulator.</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="Path">The request path.</param>
+/// <param name="Query">The parsed query string (last value wins for repeated keys).</param>
+/// <param name="Kind">Whether the request was a LIST, a WATCH or something else.</param>
+/// <param name="StatusCode">The status code answered (for a watch, the status of the response head).</param>
+/// <param name="Timestamp">The <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> value when the request arrived.</param>
+public sealed record RecordedRequest(
+    string Method,
+    string Path,
+    IReadOnlyDictionary<string, string> Query,
+    RequestKind Kind,
+    int StatusCode,
+    long Timestamp);
