@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Reactive.K8sLb;
 
@@ -51,7 +52,10 @@ internal sealed class EndpointSetRecorder : IDisposable
     public Task WaitForStatusAsync(Func<DiscoveryStatus, bool> condition, TimeSpan? timeout = null, string what = "status") =>
         WaitForAsync(() => _statuses.Count > 0 && condition(_statuses[^1]), timeout, () => $"{what}; statuses: {string.Join(" | ", Statuses)}");
 
-    /// <summary>Waits until <paramref name="condition"/> (evaluated under the recorder's lock) holds.</summary>
+    /// <summary>
+    /// Waits until <paramref name="condition"/> (evaluated under the recorder's lock) holds: re-checked on every update,
+    /// and every few milliseconds for conditions on other state (such as the emulator's request log).
+    /// </summary>
     public async Task WaitForAsync(Func<bool> condition, TimeSpan? timeout, Func<string> describe)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -62,9 +66,19 @@ internal sealed class EndpointSetRecorder : IDisposable
         }
 
         var limit = timeout ?? TimeSpan.FromSeconds(10);
-        if (await Task.WhenAny(done.Task, Task.Delay(limit)).ConfigureAwait(false) != done.Task)
+        var deadline = Stopwatch.StartNew();
+        while (!done.Task.IsCompleted)
         {
-            throw new TimeoutException($"Timed out after {limit} waiting for {describe()}.");
+            if (deadline.Elapsed > limit)
+            {
+                throw new TimeoutException($"Timed out after {limit} waiting for {describe()}.");
+            }
+
+            await Task.WhenAny(done.Task, Task.Delay(20)).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (condition()) done.TrySetResult();
+            }
         }
     }
 
