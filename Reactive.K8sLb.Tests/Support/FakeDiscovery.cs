@@ -4,10 +4,13 @@ using System.Reactive.Subjects;
 
 namespace Reactive.K8sLb.Tests.Support;
 
-/// <summary>A test double of a discovery source: updates are pushed through a subject by the test.</summary>
+/// <summary>
+/// A test double of a discovery source: updates are pushed by the test and replayed to late subscribers (a resolver
+/// subscribes only when its channel starts resolving), so each subscriber sees the whole history like a fresh watch.
+/// </summary>
 internal sealed class FakeDiscovery : IDiscoveryObservable
 {
-    private readonly Subject<DiscoveryUpdate> _updates = new();
+    private readonly ReplaySubject<DiscoveryUpdate> _updates = new();
     private readonly HashSet<EndPoint> _current = [];
 
     public static readonly DiscoveryStatus Healthy = new(DiscoveryHealth.Healthy, IsSynchronized: true);
