@@ -1,3 +1,5 @@
+using System.Net;
+using Grpc.Net.Client.Balancer;
 using k8s;
 using Reactive.K8sLb.Internal;
 
@@ -36,6 +38,24 @@ public static partial class KubernetesDiscovery
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
         return Create(config, client);
+    }
+
+    /// <summary>
+    /// The analogue of tonic-lb-k8s's <c>discover(config, tx, build)</c>: watches the Service and sends every endpoint
+    /// change, mapped by <paramref name="build"/>, to <paramref name="tx"/>. When <paramref name="tx"/> is a
+    /// <see cref="BalancedChannel.Updates"/>, each update is applied atomically together with the discovery status,
+    /// so calls wait for the first snapshot and fail fast with the reason while discovery cannot start.
+    /// </summary>
+    /// <param name="config">What to discover.</param>
+    /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>.</param>
+    /// <param name="build">Maps an endpoint to a balancer address (and its attributes, such as a TLS host override).</param>
+    /// <returns>Dispose to stop the watch.</returns>
+    public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(build);
+        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build);
     }
 
     private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>

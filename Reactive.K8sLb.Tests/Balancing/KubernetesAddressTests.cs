@@ -63,13 +63,11 @@ public sealed class KubernetesAddressTests
     }
 
     [Test]
-    public void Channel_DefaultObserve_IsNotWiredYet()
+    public void Factory_DefaultSource_IsKubernetesDiscovery()
     {
-        var services = new ServiceCollection().AddKubernetesLoadBalancing().BuildServiceProvider();
+        var method = KubernetesResolverFactory.DefaultObserve.Method;
 
-        Assert.That(
-            () => GrpcChannel.ForAddress("k8s:///greeter.demo:80", new GrpcChannelOptions { ServiceProvider = services, Credentials = Grpc.Core.ChannelCredentials.Insecure }),
-            Throws.InvalidOperationException.With.Message.EqualTo("Kubernetes discovery source not wired"));
+        Assert.That(method, Is.EqualTo(typeof(KubernetesDiscovery).GetMethod(nameof(KubernetesDiscovery.Observe), [typeof(DiscoveryConfig)])));
     }
 
     [Test]

@@ -47,11 +47,9 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     public override string Name => Scheme;
 
     /// <summary>
-    /// Temporary seam until Kubernetes discovery is merged in: the default source used when neither the constructor
-    /// nor <see cref="KubernetesLoadBalancingOptions.Observe"/> gives one. MERGE: point it at <c>KubernetesDiscovery.Observe</c>.
+    /// The source used when neither the constructor nor <see cref="KubernetesLoadBalancingOptions.Observe"/> gives one.
     /// </summary>
-    internal static Func<DiscoveryConfig, IDiscoveryObservable> DefaultObserve { get; } =
-        _ => throw new InvalidOperationException("Kubernetes discovery source not wired");
+    internal static Func<DiscoveryConfig, IDiscoveryObservable> DefaultObserve { get; } = KubernetesDiscovery.Observe;
 
     /// <summary>Creates the resolver for a <c>k8s:///</c> address.</summary>
     /// <param name="options">The channel's resolver options.</param>
