@@ -144,6 +144,31 @@ public sealed class EndpointSetTrackerTests
         }
     }
 
+    [TestCase("010.000.000.001", "10.0.0.1")]
+    [TestCase("10.0.0.09", "10.0.0.9")]
+    public void Upsert_IPv4WithLeadingZeros_IsReadAsDecimalLikeKubernetes(string written, string meant)
+    {
+        var harness = new Harness();
+
+        var changes = harness.Upsert(Ready("a", written));
+
+        Assert.That(changes, Is.EqualTo(new[] { Insert(meant) }));
+    }
+
+    [TestCase("1.2.3.4.5")]
+    [TestCase("1..2.3")]
+    [TestCase("1.2.3.")]
+    [TestCase("1.2.3.1000")]
+    [TestCase("+1.2.3.4")]
+    public void Upsert_MalformedDottedQuad_IsSkipped(string invalid)
+    {
+        var harness = new Harness();
+
+        var changes = harness.Upsert(Ready("a", invalid));
+
+        Assert.That(changes, Is.Empty);
+    }
+
     [Test]
     public void Upsert_IPv6Slice_YieldsIPv6EndPoints()
     {
