@@ -244,6 +244,34 @@ public sealed class RetryWithBackoffTests : ReactiveTest
     }
 
     [Test]
+    public void RetryWithBackoff_SourceFailsDuringSubscribe_RetriesWithBackoff()
+    {
+        var scheduler = new TestScheduler();
+        var subscribedAt = new List<long>();
+        var source = Observable.Defer(() =>
+        {
+            subscribedAt.Add(scheduler.Clock);
+            return Observable.Throw<int>(Failure);
+        });
+
+        scheduler.Start(() => source.RetryWithBackoff(Options(), scheduler, random: NoSpread), 100, 200, 1000);
+
+        Assert.That(subscribedAt, Is.EqualTo(new long[] { 200, 300, 500, 900 }));
+    }
+
+    [Test]
+    public void RetryWithBackoff_ValueAfterRetries_IsDelivered()
+    {
+        var scheduler = new TestScheduler();
+        var subscriptions = 0;
+        var source = Observable.Defer(() => ++subscriptions < 3 ? Observable.Throw<int>(Failure) : Observable.Return(subscriptions));
+
+        var observer = scheduler.Start(() => source.RetryWithBackoff(Options(), scheduler, random: NoSpread));
+
+        Assert.That(observer.Messages, Is.EqualTo(new[] { OnNext(500, 3), OnCompleted<int>(500) }));
+    }
+
+    [Test]
     public void RetryWithBackoff_InvalidArguments_Throw()
     {
         var source = Observable.Never<int>();

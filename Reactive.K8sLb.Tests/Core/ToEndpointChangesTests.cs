@@ -348,6 +348,26 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
     }
 
     [Test]
+    public void ToEndpointChanges_ErrorWhileHolding_FlushesThenPassesError()
+    {
+        var scheduler = new TestScheduler();
+        var error = new InvalidOperationException("watch broke");
+        var source = scheduler.CreateHotObservable(
+            OnNext(210, SliceEvent.Reset([])),
+            OnNext(220, SliceEvent.Upserted(Ready("a", "10.0.0.1"))),
+            OnError<SliceEvent>(230, error));
+
+        var observer = scheduler.Start(() => source.ToEndpointChanges(Config(scheduler)).Updates.Select(u => u.ToString()));
+
+        Assert.That(observer.Messages, Is.EqualTo(new[]
+        {
+            OnNext(210, $"[] {Synced}"),
+            OnNext(230, $"[Insert 10.0.0.1:8080] {Synced}"),
+            OnError<string>(230, error),
+        }));
+    }
+
+    [Test]
     public void ToEndpointChanges_CompletesWhileHolding_FlushesThenCompletes()
     {
         var scheduler = new TestScheduler();
