@@ -436,6 +436,32 @@ public sealed class EndpointSetTrackerTests
     }
 
     [Test]
+    public void Reset_EmptyService_DoesNotClaimToUseTerminatingEndpoints()
+    {
+        var harness = new Harness();
+
+        harness.Apply(SliceEvent.Reset([Ready("a")]));
+
+        Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == 106), Is.Zero);
+    }
+
+    [Test]
+    public void Upsert_TerminatingOnlyIPv6Service_LogsFallbackOnce()
+    {
+        var harness = new Harness();
+        harness.Apply(SliceEvent.Reset([ReadyV6("a")]));
+
+        harness.Upsert(Slice("a", [Terminating("fd00::1")], "IPv6"));
+        harness.Upsert(Slice("a", [Terminating("fd00::1"), Terminating("fd00::2")], "IPv6"));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(harness.Set.Items.Count, Is.EqualTo(2));
+            Assert.That(harness.Logs.Entries.Count(e => e.EventId.Id == 106), Is.EqualTo(1));
+        }
+    }
+
+    [Test]
     public void Upsert_ReadyEndpointReturnsAfterFallback_SwitchesBackToReadyOnly()
     {
         var harness = new Harness();

@@ -256,6 +256,7 @@ public sealed class ToEndpointChangesTests
         {
             Assert.That(Assert.Throws<ArgumentNullException>(() => ((IObservable<SliceEvent>)null!).ToEndpointChanges(Config()))!.ParamName, Is.EqualTo("source"));
             Assert.That(Assert.Throws<ArgumentNullException>(() => Observable.Never<SliceEvent>().ToEndpointChanges(null!))!.ParamName, Is.EqualTo("config"));
+            Assert.That(Assert.Throws<ArgumentNullException>(() => Observable.Never<SliceEvent>().ToEndpointChanges(Config()).Subscribe((IObserver<Change<EndPoint>>)null!))!.ParamName, Is.EqualTo("observer"));
         }
     }
 }

@@ -72,6 +72,11 @@ internal sealed class EndpointSetTracker
                 break;
         }
 
+        // Log when terminating endpoints actually start being used (not for a service that has no endpoint at all).
+        var usingFallback = Mode().Fallback && _current.Count > 0;
+        if (usingFallback && !_usingFallback) Log.UsingTerminatingFallback(_logger, _service);
+        _usingFallback = usingFallback;
+
         if (changes.Count > 0)
         {
             var inserted = changes.Count(c => c.Kind == ChangeKind.Insert);
@@ -137,9 +142,6 @@ internal sealed class EndpointSetTracker
     private List<Change<EndPoint>> Recompute()
     {
         var (active, fallback) = Mode();
-        if (fallback && !_usingFallback) Log.UsingTerminatingFallback(_logger, _service);
-        _usingFallback = fallback;
-
         var desired = new HashSet<EndPoint>();
         for (var family = 0; family < _families.Length; family++)
         {
