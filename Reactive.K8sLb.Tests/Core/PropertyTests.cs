@@ -62,6 +62,44 @@ public sealed class PropertyTests : ReactiveTest
     }
 
     [Test]
+    public void SliceHistory_WithDebounce_EmitsValidChangesEndingInTheModelsSet()
+    {
+        var timed = from scenario in ScenarioGen()
+                    from gaps in Gen.Choose(1, 120).ArrayOf(scenario.Ops.Length)
+                    select (scenario, gaps);
+        var property = Prop.ForAll(Arb.From(timed), input =>
+        {
+            var (scenario, gaps) = input;
+            var scheduler = new TestScheduler();
+            var config = new DiscoveryConfig("svc", "grpc")
+            {
+                Debounce = TimeSpan.FromTicks(50),
+                MaxDebounceDelay = TimeSpan.FromTicks(200),
+                Scheduler = scheduler,
+                Readiness = scenario.Readiness,
+                AddressFamily = scenario.Family,
+            };
+            var model = new Dictionary<string, SliceSpec>();
+            var time = 200L;
+            var events = new List<Recorded<System.Reactive.Notification<SliceEvent>>>();
+            for (var i = 0; i < scenario.Ops.Length; i++)
+            {
+                time += gaps[i];
+                events.Add(OnNext(time, scenario.Ops[i].ToEvent()));
+                scenario.Ops[i].ApplyTo(model);
+            }
+
+            var observer = new ValidatingUpdateObserver();
+            using var subscription = scheduler.CreateHotObservable(events.ToArray()).ToEndpointChanges(config).Updates.Subscribe(observer);
+            scheduler.Start();
+
+            return observer.Set.Items.SetEquals(Model(model, scenario.Readiness, scenario.Family));
+        });
+
+        Check.One(Runs, property);
+    }
+
+    [Test]
     public void DiffSnapshots_AnySnapshotSequence_ApplyingDiffsReproducesEachSnapshot()
     {
         var snapshots = Gen.Choose(0, 6).ArrayOf().Resize(6).NonEmptyListOf().Resize(8).Select(l => l.ToArray());
