@@ -47,11 +47,17 @@ internal sealed class EndpointSetTracker
         switch (sliceEvent.Kind)
         {
             case SliceEventKind.Reset:
-                foreach (var key in _slices.Keys.ToArray()) Forget(key);
+                // Forget only the slices that vanished: a slice listed again is the same slice (its warnings were
+                // already logged), and Store replaces its old contribution.
+                var listed = new List<(string Key, V1EndpointSlice Slice)>(sliceEvent.Slices.Count);
                 foreach (var slice in sliceEvent.Slices)
                 {
-                    if (KeyOf(slice) is { } key) Store(key, slice);
+                    if (KeyOf(slice) is { } key) listed.Add((key, slice));
                 }
+
+                var keep = listed.Select(l => l.Key).ToHashSet(StringComparer.Ordinal);
+                foreach (var key in _slices.Keys.Where(k => !keep.Contains(k)).ToArray()) Forget(key);
+                foreach (var (key, slice) in listed) Store(key, slice);
 
                 IsSynchronized = true;
                 changes = Recompute();
@@ -65,6 +71,11 @@ internal sealed class EndpointSetTracker
                 changes = Mode() == modeBefore ? Reconcile(before, after) : Recompute();
                 break;
         }
+
+        // Log when terminating endpoints actually start being used (not for a service that has no endpoint at all).
+        var usingFallback = Mode().Fallback && _current.Count > 0;
+        if (usingFallback && !_usingFallback) Log.UsingTerminatingFallback(_logger, _service);
+        _usingFallback = usingFallback;
 
         if (changes.Count > 0)
         {
@@ -131,9 +142,6 @@ internal sealed class EndpointSetTracker
     private List<Change<EndPoint>> Recompute()
     {
         var (active, fallback) = Mode();
-        if (fallback && !_usingFallback) Log.UsingTerminatingFallback(_logger, _service);
-        _usingFallback = fallback;
-
         var desired = new HashSet<EndPoint>();
         for (var family = 0; family < _families.Length; family++)
         {

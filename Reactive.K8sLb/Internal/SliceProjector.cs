@@ -83,17 +83,32 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
         {
             case SliceFamily.Fqdn:
                 return Uri.CheckHostName(address) == UriHostNameType.Dns ? new DnsEndPoint(address.TrimEnd('.').ToLowerInvariant(), portNumber) : null;
+            case SliceFamily.IPv4:
+                return ParseDottedDecimal(address) is { } v4 ? new IPEndPoint(v4, portNumber) : null;
             default:
-                var expected = family == SliceFamily.IPv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
-                return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == expected && IsCanonical(address, ip)
+                return IPAddress.TryParse(address, out var ip) && ip.AddressFamily == AddressFamily.InterNetworkV6
                     ? new IPEndPoint(ip, portNumber)
                     : null;
         }
     }
 
-    // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1": Kubernetes only ever writes dotted quads / RFC 5952 text.
-    private static bool IsCanonical(string text, IPAddress ip) =>
-        ip.AddressFamily == AddressFamily.InterNetworkV6 || (text.Count(c => c == '.') == 3 && text.All(c => char.IsAsciiDigit(c) || c == '.'));
+    // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1", and reads "010" as octal (010.0.0.1 -> 8.0.0.1). Kubernetes
+    // writes dotted quads and its legacy validation reads leading zeros as decimal: do exactly that.
+    private static IPAddress? ParseDottedDecimal(string text)
+    {
+        var parts = text.Split('.');
+        if (parts.Length != 4) return null;
+        var bytes = new byte[4];
+        for (var i = 0; i < 4; i++)
+        {
+            if (parts[i].Length is 0 or > 3 || !parts[i].All(char.IsAsciiDigit)) return null;
+            var value = int.Parse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
+            if (value > 255) return null;
+            bytes[i] = (byte)value;
+        }
+
+        return new IPAddress(bytes);
+    }
 
     private void WarnOnce(string key, string what, Action log)
     {

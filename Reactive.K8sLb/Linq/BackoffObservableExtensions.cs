@@ -91,6 +91,8 @@ public static class BackoffObservableExtensions
                     },
                     error =>
                     {
+                        // The failed subscription is over: release it now, not at the next resubscription.
+                        subscription.Disposable = null;
                         healthyTimer.Disposable = null;
                         RetryDecision decision;
                         try
