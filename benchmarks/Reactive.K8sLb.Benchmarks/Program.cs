@@ -24,18 +24,21 @@ var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddJob(job)
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Trend));
 
+var artifactsAt = Array.IndexOf(rest, "--artifacts");
 if (memory)
 {
     var table = RetainedMemory.Run([10, 1_000, 10_000]);
     Console.WriteLine();
     Console.WriteLine("Retained memory (managed heap growth of a synchronized tracker)");
     Console.WriteLine(table);
-    var results = Path.Combine(config.ArtifactsPath ?? DefaultConfig.Instance.ArtifactsPath, "results");
+    var artifacts = artifactsAt >= 0 && artifactsAt + 1 < rest.Length ? rest[artifactsAt + 1] : DefaultConfig.Instance.ArtifactsPath;
+    var results = Path.Combine(artifacts, "results");
     Directory.CreateDirectory(results);
     await File.WriteAllTextAsync(Path.Combine(results, "RetainedMemory.md"), table).ConfigureAwait(false);
 }
 
-if (rest.Length > 0 || !memory)
+// "--memory" alone (or with just --artifacts) runs only the harness; BenchmarkSwitcher would otherwise prompt.
+if (!memory || rest.Length > (artifactsAt >= 0 ? 2 : 0))
 {
     var summaries = BenchmarkSwitcher.FromAssembly(typeof(TrackerBenchmarks).Assembly).Run(rest, config);
     return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
