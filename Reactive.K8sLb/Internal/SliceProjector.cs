@@ -92,8 +92,19 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
     }
 
     // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1": Kubernetes only ever writes dotted quads / RFC 5952 text.
-    private static bool IsCanonical(string text, IPAddress ip) =>
-        ip.AddressFamily == AddressFamily.InterNetworkV6 || (text.Count(c => c == '.') == 3 && text.All(c => char.IsAsciiDigit(c) || c == '.'));
+    // A plain loop: this runs for every address of every projected slice, and LINQ over a string boxes an enumerator.
+    private static bool IsCanonical(string text, IPAddress ip)
+    {
+        if (ip.AddressFamily == AddressFamily.InterNetworkV6) return true;
+        var dots = 0;
+        foreach (var c in text)
+        {
+            if (c == '.') dots++;
+            else if (!char.IsAsciiDigit(c)) return false;
+        }
+
+        return dots == 3;
+    }
 
     private void WarnOnce(string key, string what, Action log)
     {
