@@ -1,4 +1,4 @@
-// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack.
+// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack, Bench.
 // Small steps (Restore, Compile, RunTests, ...) are composed into those targets.
 using System.Xml.Linq;
 
@@ -7,6 +7,9 @@ var configuration = Argument("configuration", "Release");
 var solution = "./ReactiveK8sLb.sln";
 var artifacts = MakeAbsolute(Directory("./artifacts"));
 var testResults = artifacts.Combine("test-results");
+// Bench: --full runs BenchmarkDotNet's default jobs (long); otherwise a quick in-process run (a few minutes).
+var fullBenchmarks = Argument<bool>("full", false);
+var benchmarkResults = artifacts.Combine("benchmarks");
 
 // ---- steps -------------------------------------------------------------------------------------
 
@@ -74,11 +77,28 @@ Task("PackLibraries")
         }
     });
 
+// Tracker vs naive baseline, the Rx pipeline, and the retained-memory harness; tables land in
+// artifacts/benchmarks/results (*-report-github.md, RetainedMemory.md).
+Task("RunCoreBenchmarks")
+    .Does(() => DotNetRun(
+        "./benchmarks/Reactive.K8sLb.Benchmarks/Reactive.K8sLb.Benchmarks.csproj",
+        new ProcessArgumentBuilder()
+            .Append("--filter").Append("*")
+            .Append(fullBenchmarks ? "--full" : "--quick")
+            .Append("--memory")
+            .Append("--artifacts").AppendQuoted(benchmarkResults.FullPath),
+        new DotNetRunSettings { Configuration = "Release" }));
+
 // ---- public targets ----------------------------------------------------------------------------
 
 Task("Build").IsDependentOn("Compile");
 Task("Test").IsDependentOn("RunTests");
 Task("Pack").IsDependentOn("PackLibraries");
+
+// One benchmark step per line: a further harness is one more .IsDependentOn(...).
+Task("Bench")
+    .IsDependentOn("RunCoreBenchmarks")
+    .Does(() => Information($"Benchmark tables: {benchmarkResults.Combine("results")}"));
 
 RunTarget(target);
 

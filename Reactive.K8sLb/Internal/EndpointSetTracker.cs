@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -113,15 +114,17 @@ internal sealed class EndpointSetTracker
 
     private static void Adjust(Dictionary<EndPoint, int> counts, EndPoint endpoint, int delta)
     {
-        var next = counts.GetValueOrDefault(endpoint) + delta;
-        if (next == 0) counts.Remove(endpoint);
-        else counts[endpoint] = next;
+        // One hash lookup for the common case (adding, or decrementing a shared endpoint).
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, endpoint, out _);
+        count += delta;
+        if (count == 0) counts.Remove(endpoint);
     }
 
     /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
     private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after)
     {
-        var touched = new List<EndPoint>();
+        var touched = new List<EndPoint>(
+            (after is null ? 0 : after.Ready.Length + after.Fallback.Length) + (before is null ? 0 : before.Ready.Length + before.Fallback.Length));
         if (after is not null) { touched.AddRange(after.Ready); touched.AddRange(after.Fallback); }
         if (before is not null) { touched.AddRange(before.Ready); touched.AddRange(before.Fallback); }
 
