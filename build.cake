@@ -119,5 +119,6 @@ void PrintTestSummary(DirectoryPath directory)
     }
 
     Information("");
-    Information($"{passed} passed, {failed} failed, {skipped} skipped");
+    // Plain Console output: Cake's logger colours numbers, and CI reads this line as text.
+    Console.WriteLine($"{passed} passed, {failed} failed, {skipped} skipped");
 }

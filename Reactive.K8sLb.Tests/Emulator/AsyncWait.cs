@@ -5,7 +5,7 @@ namespace Reactive.K8sLb.Tests.Emulator;
 /// <summary>The one way emulator tests wait: on a signal that fires on every change, re-checking a condition, with a timeout.</summary>
 internal sealed class ChangeSignal
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(15);
 
     private readonly object _gate = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
