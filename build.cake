@@ -1,4 +1,4 @@
-// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack.
+// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack, Demo.
 // Small steps (Restore, Compile, RunTests, ...) are composed into those targets.
 using System.Xml.Linq;
 
@@ -74,11 +74,21 @@ Task("PackLibraries")
         }
     });
 
+Task("RunDemo")
+    .IsDependentOn("Compile")
+    .Does(() => DotNetRun("./examples/Demo/Demo.csproj", new ProcessArgumentBuilder().Append("--no-ui").Append("--duration").Append("15"), new DotNetRunSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        NoRestore = true,
+    }));
+
 // ---- public targets ----------------------------------------------------------------------------
 
 Task("Build").IsDependentOn("Compile");
 Task("Test").IsDependentOn("RunTests");
 Task("Pack").IsDependentOn("PackLibraries");
+Task("Demo").IsDependentOn("RunDemo");
 
 RunTarget(target);
 

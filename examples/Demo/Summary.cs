@@ -13,7 +13,7 @@ internal static class Summary
         Console.WriteLine($"total calls: {load.Total}, failed calls: {load.Failed}");
         foreach (var failure in load.Failures) Console.WriteLine($"  failure: {failure}");
         Console.WriteLine("calls per pod:");
-        foreach (var (pod, calls) in load.PerPod) Console.WriteLine($"  {pod,-14} {calls,7}");
+        foreach (var (pod, calls) in load.PerPod.OrderBy(p => p.Key.Length).ThenBy(p => p.Key, StringComparer.Ordinal)) Console.WriteLine($"  {pod,-14} {calls,7}");
     }
 
     public static void Print(CallLoad load, Story story, PodServers servers, long end)
