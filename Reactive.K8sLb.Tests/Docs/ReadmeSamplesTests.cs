@@ -74,6 +74,18 @@ public sealed partial class ReadmeSamplesTests
         }));
     }
 
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task EmulatorSample_FirstSynchronizedUpdate_InsertsTheThreePods()
+    {
+        var changes = await ReadmeSamples.Samples.Emulator();
+
+        Assert.That(changes.Select(c => c.ToString()), Is.EquivalentTo(new[]
+        {
+            "Insert 10.0.0.1:50051", "Insert 10.0.0.2:50051", "Insert 10.0.0.3:50051",
+        }));
+    }
+
     private static List<IReadOnlyList<string>> CSharpBlocks(string markdown) =>
         [.. CSharpBlock().Matches(markdown).Select(m => (IReadOnlyList<string>)NonBlankTrimmed(m.Groups["code"].Value))];
 

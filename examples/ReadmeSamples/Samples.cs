@@ -67,8 +67,9 @@ public static class Samples
     }
 
     /// <summary>README: "Configuration" (every option at its default).</summary>
-    public static DiscoveryConfig Configuration() =>
-        new DiscoveryConfig("greeter", "grpc")
+    public static DiscoveryConfig Configuration()
+    {
+        var config = new DiscoveryConfig("greeter", "grpc")
         {
             Namespace = null,                       // the client configuration's namespace, else "default"
             Readiness = ReadinessPolicy.ReadyWithTerminatingFallback,
@@ -88,6 +89,8 @@ public static class Samples
             LoggerFactory = null,                   // no logging
             Scheduler = null,                       // DefaultScheduler.Instance
         };
+        return config;
+    }
 
     /// <summary>README: "A custom Rx pipeline".</summary>
     public static IDisposable CustomPipeline(BalancedChannel channel)
@@ -102,11 +105,14 @@ public static class Samples
     }
 
     /// <summary>README: "A custom Rx pipeline" (status).</summary>
-    public static IDisposable WatchStatus(IDiscoveryObservable discovery) =>
-        discovery.Updates
+    public static IDisposable WatchStatus(IDiscoveryObservable discovery)
+    {
+        var statusLog = discovery.Updates
             .Select(update => update.Status)
             .DistinctUntilChanged()
             .Subscribe(status => Console.WriteLine($"discovery: {status}"));
+        return statusLog;
+    }
 
     /// <summary>README: "Testing in virtual time". Returns the recorded notifications (checked by a test).</summary>
     public static IList<Recorded<System.Reactive.Notification<Change<string>>>> VirtualTime()
