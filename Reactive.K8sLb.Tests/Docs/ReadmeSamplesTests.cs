@@ -24,7 +24,7 @@ public sealed partial class ReadmeSamplesTests
 
     private static IEnumerable<TestCaseData> ReadmeBlocks() =>
         CSharpBlocks(File.ReadAllText(Path.Combine(RepoRoot, "README.md")))
-            .Select((block, i) => new TestCaseData(block).SetArgDisplayNames($"block {i + 1}: {block.FirstOrDefault()}"));
+            .Select((block, i) => new TestCaseData(block).SetArgDisplayNames($"block {i + 1}: {(block.Count > 0 ? block[0] : string.Empty)}"));
 
     [Test]
     public void Readme_HasCSharpSamples()
