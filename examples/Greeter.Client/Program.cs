@@ -66,8 +66,11 @@ if (settings.Mode == ClientMode.Observe)
 else
 {
     // The resolver form: a k8s:///service[.namespace][:port] address; the resolver factory comes from DI. In an app
-    // with Grpc.Net.ClientFactory: services.AddKubernetesLoadBalancing(); services.AddGrpcClient<Greeter.GreeterClient>(
-    //     o => o.Address = new Uri("k8s:///greeter.demo:grpc")).ConfigureChannel(o => o.Credentials = ChannelCredentials.Insecure);
+    // with Grpc.Net.ClientFactory:
+    //   services.AddKubernetesLoadBalancing(o => o.Observe = KubernetesDiscovery.Observe);
+    //   services.AddGrpcClient<Greeter.GreeterClient>(o => o.Address = new Uri("k8s:///greeter.demo:grpc"))
+    //       .ConfigureChannel(o => o.Credentials = ChannelCredentials.Insecure);
+    // Here the source is wrapped by the tracker so the final check knows how many pods were discovered.
     var services = new ServiceCollection();
     services.AddKubernetesLoadBalancing(options => options.Observe = c => tracker.Wrap(KubernetesDiscovery.Observe(c)));
     provider = services.BuildServiceProvider();
