@@ -1,4 +1,4 @@
-// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack, Bench.
+// Reactive.K8sLb build script. Public targets: Build, Test (default), Pack, Demo, Bench.
 // Small steps (Restore, Compile, RunTests, ...) are composed into those targets.
 using System.Xml.Linq;
 
@@ -89,11 +89,21 @@ Task("RunCoreBenchmarks")
             .Append("--artifacts").AppendQuoted(benchmarkResults.FullPath),
         new DotNetRunSettings { Configuration = "Release" }));
 
+Task("RunDemo")
+    .IsDependentOn("Compile")
+    .Does(() => DotNetRun("./examples/Demo/Demo.csproj", new ProcessArgumentBuilder().Append("--no-ui").Append("--duration").Append("15"), new DotNetRunSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        NoRestore = true,
+    }));
+
 // ---- public targets ----------------------------------------------------------------------------
 
 Task("Build").IsDependentOn("Compile");
 Task("Test").IsDependentOn("RunTests");
 Task("Pack").IsDependentOn("PackLibraries");
+Task("Demo").IsDependentOn("RunDemo");
 
 // One benchmark step per line: a further harness is one more .IsDependentOn(...).
 Task("Bench")

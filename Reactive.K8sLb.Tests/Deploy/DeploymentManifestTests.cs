@@ -319,9 +319,10 @@ public sealed class DeploymentManifestTests
 
     // ---- Dockerfiles ------------------------------------------------------------------------------------------
 
-    // Extend with "client.Dockerfile" and "client.chiseled.Dockerfile" once examples/Greeter.Client exists.
     [TestCase("server.Dockerfile")]
     [TestCase("server.chiseled.Dockerfile")]
+    [TestCase("client.Dockerfile")]
+    [TestCase("client.chiseled.Dockerfile")]
     public void Dockerfile_CopiesAndPublishesOnlyExistingPaths(string dockerfile)
     {
         var instructions = DockerInstructions(dockerfile);
@@ -340,9 +341,10 @@ public sealed class DeploymentManifestTests
         }
     }
 
-    // Extend with "client.Dockerfile" and "client.chiseled.Dockerfile" once examples/Greeter.Client exists.
     [TestCase("server.Dockerfile")]
     [TestCase("server.chiseled.Dockerfile")]
+    [TestCase("client.Dockerfile")]
+    [TestCase("client.chiseled.Dockerfile")]
     public void Dockerfile_Entrypoint_RunsThePublishedProjectAssembly(string dockerfile)
     {
         var publish = DockerInstructions(dockerfile).Single(i => i.Keyword == "RUN" && i.Arguments.Contains("dotnet publish", StringComparison.Ordinal));

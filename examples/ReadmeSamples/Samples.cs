@@ -1,0 +1,149 @@
+using System.Net;
+using System.Reactive.Linq;
+using Greet;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Reactive.Testing;
+using Reactive.K8sLb;
+using Reactive.K8sLb.Testing;
+
+namespace ReadmeSamples;
+
+/// <summary>The README's code samples, one method each, in README order.</summary>
+public static class Samples
+{
+    /// <summary>README: "Usage in 10 lines".</summary>
+    public static async Task QuickStart()
+    {
+        var config = new DiscoveryConfig("greeter", "grpc") { Namespace = "demo" };
+        using var channel = BalancedChannel.Create();
+        using var discovery = KubernetesDiscovery.Observe(config).ApplyTo(channel);
+
+        var client = new Greeter.GreeterClient(channel);
+        var reply = await client.SayHelloAsync(new HelloRequest { Name = "world" });
+        Console.WriteLine(reply.Message); // "Hello world from greeter-7d9f-x2k4q"
+    }
+
+    /// <summary>README: "Push changes into a channel yourself".</summary>
+    public static void PushChanges()
+    {
+        using var channel = BalancedChannel.Create();
+        channel.Updates.OnNext(Change.Insert(new BalancerAddress("10.0.0.1", 50051)));
+        channel.Updates.OnNext(Change.Insert(new BalancerAddress("10.0.0.2", 50051)));
+        channel.Updates.OnNext(Change.Remove(new BalancerAddress("10.0.0.1", 50051)));
+    }
+
+    /// <summary>README: "k8s:/// addresses with dependency injection".</summary>
+    public static IServiceProvider DependencyInjection()
+    {
+        var services = new ServiceCollection();
+        services.AddKubernetesLoadBalancing(options =>
+        {
+            options.Observe = KubernetesDiscovery.Observe;   // the discovery source; wrap it to log or filter
+            options.Debounce = TimeSpan.FromMilliseconds(100);
+        });
+        services
+            .AddGrpcClient<Greeter.GreeterClient>(o => o.Address = new Uri("k8s:///greeter.demo:grpc"))
+            .ConfigureChannel(o => o.Credentials = ChannelCredentials.Insecure);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>README: "TLS".</summary>
+    public static BalancedChannel Tls()
+    {
+        var config = new DiscoveryConfig("greeter", 8443) { Namespace = "demo" };
+        var hostOverride = new BalancerAttributesKey<string>("HostOverride");
+        var channel = BalancedChannel.Create(new GrpcChannelOptions { Credentials = ChannelCredentials.SecureSsl });
+        KubernetesDiscovery.Observe(config).ApplyTo(channel, endPoint =>
+        {
+            var ip = (IPEndPoint)endPoint;
+            var address = new BalancerAddress(ip.Address.ToString(), ip.Port);
+            address.Attributes.Set(hostOverride, "greeter.demo.svc"); // TLS SNI and certificate name
+            return address;
+        });
+        return channel;
+    }
+
+    /// <summary>README: "Configuration" (every option at its default).</summary>
+    public static DiscoveryConfig Configuration()
+    {
+        var config = new DiscoveryConfig("greeter", "grpc")
+        {
+            Namespace = null,                       // the client configuration's namespace, else "default"
+            Readiness = ReadinessPolicy.ReadyWithTerminatingFallback,
+            AddressFamily = AddressFamilyPolicy.PreferIPv4,
+            Debounce = TimeSpan.FromMilliseconds(50),
+            MaxDebounceDelay = TimeSpan.FromMilliseconds(500),
+            Backoff = new BackoffOptions(
+                initial: TimeSpan.FromMilliseconds(250),
+                maximum: TimeSpan.FromSeconds(30),
+                multiplier: 2.0,
+                jitter: 0.2,
+                resetAfter: TimeSpan.FromSeconds(60)),
+            WatchTimeout = TimeSpan.FromMinutes(5),
+            IdleTimeout = TimeSpan.FromMinutes(2),
+            ListPageSize = 500,
+            ClientConfiguration = null,             // in-cluster, else $KUBECONFIG or ~/.kube/config
+            LoggerFactory = null,                   // no logging
+            Scheduler = null,                       // DefaultScheduler.Instance
+        };
+        return config;
+    }
+
+    /// <summary>README: "A custom Rx pipeline".</summary>
+    public static IDisposable CustomPipeline(BalancedChannel channel)
+    {
+        var config = new DiscoveryConfig("greeter", "grpc") { Namespace = "demo" };
+        var discovery = KubernetesDiscovery.Observe(config);
+
+        return discovery
+            .Where(change => change.Item is IPEndPoint { Address.IsIPv6LinkLocal: false })
+            .Do(change => Console.WriteLine($"{DateTime.UtcNow:O} {change.Kind} {change.Item}"))
+            .ApplyTo(channel);
+    }
+
+    /// <summary>README: "A custom Rx pipeline" (status).</summary>
+    public static IDisposable WatchStatus(IDiscoveryObservable discovery)
+    {
+        var statusLog = discovery.Updates
+            .Select(update => update.Status)
+            .DistinctUntilChanged()
+            .Subscribe(status => Console.WriteLine($"discovery: {status}"));
+        return statusLog;
+    }
+
+    /// <summary>README: "Testing in virtual time". Returns the recorded notifications (checked by a test).</summary>
+    public static IList<Recorded<System.Reactive.Notification<Change<string>>>> VirtualTime()
+    {
+        var scheduler = new TestScheduler();
+        var changes = scheduler.CreateHotObservable(
+            ReactiveTest.OnNext(100, Change.Insert("10.0.0.1")),
+            ReactiveTest.OnNext(120, Change.Insert("10.0.0.2")),
+            ReactiveTest.OnNext(130, Change.Remove("10.0.0.1")));
+
+        var result = scheduler.Start(
+            () => changes.Debounce(quiet: TimeSpan.FromTicks(50), maxDelay: TimeSpan.FromTicks(500), scheduler),
+            created: 0, subscribed: 0, disposed: 1_000);
+
+        // The insert and remove of 10.0.0.1 cancel out; one net change leaves 50 ticks after the last input.
+        // result.Messages: OnNext(180, Insert 10.0.0.2)
+        return result.Messages;
+    }
+
+    /// <summary>README: "The emulator test kit".</summary>
+    public static async Task<IReadOnlyList<Change<EndPoint>>> Emulator()
+    {
+        await using var api = await KubernetesApiEmulator.StartAsync();
+        var service = api.AddService("demo", "greeter", new EmulatedServicePort("grpc", 50051));
+        service.ScaleTo(3, i => $"10.0.0.{i + 1}");
+
+        var config = new DiscoveryConfig("greeter", "grpc") { Namespace = "demo", ClientConfiguration = api.ClientConfiguration };
+        var first = await KubernetesDiscovery.Observe(config).Updates.FirstAsync(u => u.Status.IsSynchronized);
+
+        service.SetTerminating("10.0.0.1");  // or: RemovePod, SetReady, RollingUpdateAsync, MoveEndpoint
+        api.ExpireNextWatch();               // faults: 410 Gone, DropAllWatches, FailRequests(503, ...), RestartAsync
+        return first.Changes;                // Insert 10.0.0.1:50051, Insert 10.0.0.2:50051, Insert 10.0.0.3:50051
+    }
+}
