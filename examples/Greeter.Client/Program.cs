@@ -60,14 +60,14 @@ if (settings.Mode == ClientMode.Observe)
     subscription = tracker.Wrap(KubernetesDiscovery.Observe(config)).ApplyTo(balanced);
     (channel, grpcChannel) = (balanced, balanced.Channel);
 
-    // The same with an explicit sink, once KubernetesDiscovery.Discover is merged:
+    // The same in tonic's shape, discover(config, tx, build), with the channel's change sink as tx:
     //   subscription = KubernetesDiscovery.Discover(config, balanced.Updates, endPoint => new BalancerAddress(...));
 }
 else
 {
     // The resolver form: a k8s:///service[.namespace][:port] address; the resolver factory comes from DI. In an app
     // with Grpc.Net.ClientFactory:
-    //   services.AddKubernetesLoadBalancing(o => o.Observe = KubernetesDiscovery.Observe);
+    //   services.AddKubernetesLoadBalancing();
     //   services.AddGrpcClient<Greeter.GreeterClient>(o => o.Address = new Uri("k8s:///greeter.demo:grpc"))
     //       .ConfigureChannel(o => o.Credentials = ChannelCredentials.Insecure);
     // Here the source is wrapped by the tracker so the final check knows how many pods were discovered.

@@ -35,13 +35,23 @@ public static class Samples
         channel.Updates.OnNext(Change.Remove(new BalancerAddress("10.0.0.1", 50051)));
     }
 
+    /// <summary>README: "The tonic-style form: Discover(config, tx, build)".</summary>
+    public static IDisposable DiscoverIntoChannel(BalancedChannel channel)
+    {
+        var config = new DiscoveryConfig("greeter", "grpc") { Namespace = "demo" };
+        return KubernetesDiscovery.Discover(config, channel.Updates, endPoint =>
+        {
+            var ip = (IPEndPoint)endPoint;
+            return new BalancerAddress(ip.Address.ToString(), ip.Port);
+        });
+    }
+
     /// <summary>README: "k8s:/// addresses with dependency injection".</summary>
     public static IServiceProvider DependencyInjection()
     {
         var services = new ServiceCollection();
         services.AddKubernetesLoadBalancing(options =>
         {
-            options.Observe = KubernetesDiscovery.Observe;   // the discovery source; wrap it to log or filter
             options.Debounce = TimeSpan.FromMilliseconds(100);
         });
         services
