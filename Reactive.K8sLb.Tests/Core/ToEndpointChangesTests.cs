@@ -261,13 +261,14 @@ public sealed class ToEndpointChangesTests
     }
 }
 
-/// <summary>The operator with its debounce, in virtual time.</summary>
+/// <summary>The operator with its debounce (trailing only: every change waits for the quiet window), in virtual time.</summary>
 public sealed class ToEndpointChangesDebounceTests : ReactiveTest
 {
     private static DiscoveryConfig Config(TestScheduler scheduler) => new("grpc-server", "grpc")
     {
         Debounce = TimeSpan.FromTicks(50),
         MaxDebounceDelay = TimeSpan.FromTicks(200),
+        DebounceLeadingEdge = false,
         Scheduler = scheduler,
     };
 

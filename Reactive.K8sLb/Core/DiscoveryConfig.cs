@@ -88,7 +88,8 @@ public sealed partial class DiscoveryConfig
     }
 
     /// <summary>
-    /// Quiet window: changes are buffered until no change has arrived for this long, then emitted as one net burst.
+    /// Quiet window: changes are buffered until no change has arrived for this long, then emitted as one net burst
+    /// (with <see cref="DebounceLeadingEdge"/>, the first change after a quiet period is not held).
     /// <see cref="TimeSpan.Zero"/> passes changes through unbuffered. The default value is 50 milliseconds.
     /// The first complete snapshot and status changes are never delayed.
     /// </summary>
@@ -123,6 +124,15 @@ public sealed partial class DiscoveryConfig
             _maxDebounceDelay = value;
         }
     }
+
+    /// <summary>
+    /// Whether a change that arrives after the endpoint set has been quiet for <see cref="Debounce"/> is emitted at
+    /// once, so an isolated scale-up or readiness flip reaches the channel in about a millisecond; the changes that
+    /// follow it within the window (a rollout, a burst of slice updates) are still conflated into net bursts. When
+    /// <see langword="false"/>, every change waits for the quiet window (a classic trailing debounce). The default
+    /// value is <see langword="true"/>.
+    /// </summary>
+    public bool DebounceLeadingEdge { get; init; } = true;
 
     /// <summary>Retry delays after Kubernetes API failures. The default value is <see cref="BackoffOptions.Default"/>.</summary>
     public BackoffOptions Backoff

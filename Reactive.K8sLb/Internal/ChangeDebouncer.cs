@@ -6,7 +6,9 @@ namespace Reactive.K8sLb.Internal;
 /// <summary>
 /// The timing half of the debounce: holds net changes until the input has been quiet for <c>quiet</c>, or until
 /// <c>maxDelay</c> has passed since the first held change (so constant churn cannot starve the output, unlike
-/// Throttle). All members must be called under the caller's gate; timer callbacks take that same gate, so the
+/// Throttle). With <c>leading</c>, a change that arrives after the input has been quiet for <c>quiet</c> is emitted at
+/// once (an isolated scale-up is not delayed) and only the changes that follow it within the window are held.
+/// All members must be called under the caller's gate; timer callbacks take that same gate, so the
 /// flush callback always runs under it and downstream sees serialized calls.
 /// </summary>
 internal sealed class ChangeDebouncer<T> : IDisposable
@@ -20,11 +22,14 @@ internal sealed class ChangeDebouncer<T> : IDisposable
     private readonly Action<List<Change<T>>> _flush;
     private readonly SerialDisposable _quietTimer = new();
     private readonly SerialDisposable _maxTimer = new();
+    private readonly bool _leading;
     private bool _holding;
     private long _generation;
+    private DateTimeOffset _quietFrom = DateTimeOffset.MinValue;
 
-    public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null)
+    public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null, bool leading = false)
     {
+        _leading = leading;
         _quiet = quiet;
         _maxDelay = maxDelay < quiet ? quiet : maxDelay;
         _scheduler = scheduler;
@@ -35,21 +40,27 @@ internal sealed class ChangeDebouncer<T> : IDisposable
 
     public void Add(IEnumerable<Change<T>> changes)
     {
+        var list = changes.ToList();
+        if (list.Count == 0) return;
         if (_quiet <= TimeSpan.Zero)
         {
-            var list = changes.ToList();
-            if (list.Count > 0) _flush(list);
+            _flush(list);
             return;
         }
 
-        var any = false;
-        foreach (var change in changes)
+        var now = _scheduler.Now;
+        var wasQuiet = now >= _quietFrom;
+        _quietFrom = now + _quiet;
+        if (_leading && wasQuiet && !_holding)
         {
-            _buffer.Add(change);
-            any = true;
+            _flush(list);
+            return;
         }
 
-        if (!any) return;
+        foreach (var change in list)
+        {
+            _buffer.Add(change);
+        }
 
         var generation = _generation;
         _quietTimer.Disposable = _scheduler.Schedule(_quiet, () => OnTimer(generation));

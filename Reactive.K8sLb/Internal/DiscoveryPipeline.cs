@@ -7,7 +7,8 @@ namespace Reactive.K8sLb.Internal;
 
 /// <summary>
 /// Signals -> diffing core -> debounce -> updates. The first complete snapshot and every status change flush at once
-/// (never delayed by the quiet window); ordinary changes are debounced per the configuration.
+/// (never delayed by the quiet window); ordinary changes are debounced per the configuration (by default on the
+/// leading edge: a change after a quiet period goes out at once, the burst that follows it is conflated).
 /// </summary>
 internal static class DiscoveryPipeline
 {
@@ -20,12 +21,18 @@ internal static class DiscoveryPipeline
             var status = DiscoveryStatus.Connecting;
             DiscoveryStatus? emitted = null;
 
-            var debouncer = new ChangeDebouncer<EndPoint>(config.Debounce, config.MaxDebounceDelay, config.EffectiveScheduler, gate, changes =>
-            {
-                if (changes.Count == 0 && Equals(status, emitted)) return;
-                emitted = status;
-                observer.OnNext(new DiscoveryUpdate(changes, status));
-            });
+            var debouncer = new ChangeDebouncer<EndPoint>(
+                config.Debounce,
+                config.MaxDebounceDelay,
+                config.EffectiveScheduler,
+                gate,
+                changes =>
+                {
+                    if (changes.Count == 0 && Equals(status, emitted)) return;
+                    emitted = status;
+                    observer.OnNext(new DiscoveryUpdate(changes, status));
+                },
+                leading: config.DebounceLeadingEdge);
 
             var subscription = signals.Subscribe(
                 signal =>

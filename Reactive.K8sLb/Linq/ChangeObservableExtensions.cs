@@ -64,9 +64,12 @@ public static class ChangeObservableExtensions
     /// <param name="maxDelay">The longest a change is held. Must be at least <paramref name="quiet"/>.</param>
     /// <param name="scheduler">The scheduler for the timers.</param>
     /// <param name="comparer">Item equality for cancellation; <see langword="null"/> for the default.</param>
+    /// <param name="leading">When <see langword="true"/>, a change that arrives after the source has been quiet for
+    /// <paramref name="quiet"/> is emitted at once, and only the changes that follow it within the window are
+    /// buffered. Default <see langword="false"/>: every change waits for the quiet window.</param>
     /// <returns>The net changes, in bursts.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A duration breaks its rule.</exception>
-    public static IObservable<Change<T>> Debounce<T>(this IObservable<Change<T>> source, TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, IEqualityComparer<T>? comparer = null)
+    public static IObservable<Change<T>> Debounce<T>(this IObservable<Change<T>> source, TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, IEqualityComparer<T>? comparer = null, bool leading = false)
         where T : notnull
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -77,7 +80,7 @@ public static class ChangeObservableExtensions
         return Observable.Create<Change<T>>(observer =>
         {
             var gate = new object();
-            var debouncer = new ChangeDebouncer<T>(quiet, maxDelay, scheduler, gate, changes => changes.ForEach(observer.OnNext), comparer);
+            var debouncer = new ChangeDebouncer<T>(quiet, maxDelay, scheduler, gate, changes => changes.ForEach(observer.OnNext), comparer, leading);
             var subscription = source.Subscribe(
                 change => { lock (gate) debouncer.Add([change]); },
                 error => { lock (gate) { debouncer.FlushNow(); observer.OnError(error); } },
