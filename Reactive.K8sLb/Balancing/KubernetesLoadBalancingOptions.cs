@@ -29,6 +29,22 @@ public sealed class KubernetesLoadBalancingOptions
     /// <summary>The debounce quiet window. The default value is <see langword="null"/>: 50 milliseconds.</summary>
     public TimeSpan? Debounce { get; set; }
 
+    /// <summary>The cap on how long churn can hold a change. The default value is <see langword="null"/>: 500
+    /// milliseconds, or the debounce window when that is longer.</summary>
+    public TimeSpan? MaxDebounceDelay { get; set; }
+
+    /// <summary>Whether a change after a quiet period is emitted at once. The default value is <see langword="null"/>:
+    /// <see langword="true"/> (see <see cref="DiscoveryConfig.DebounceLeadingEdge"/>).</summary>
+    public bool? DebounceLeadingEdge { get; set; }
+
+    /// <summary>Server-side watch duration. The default value is <see langword="null"/>: 5 minutes
+    /// (see <see cref="DiscoveryConfig.WatchTimeout"/>).</summary>
+    public TimeSpan? WatchTimeout { get; set; }
+
+    /// <summary>Idle watchdog of each watch. The default value is <see langword="null"/>: 2 minutes
+    /// (see <see cref="DiscoveryConfig.IdleTimeout"/>).</summary>
+    public TimeSpan? IdleTimeout { get; set; }
+
     /// <summary>Retry delays after Kubernetes API failures. The default value is <see langword="null"/>:
     /// <see cref="BackoffOptions.Default"/>.</summary>
     public BackoffOptions? Backoff { get; set; }

@@ -81,10 +81,16 @@ public sealed class KubernetesResolverFactory : ResolverFactory
             Readiness = _options.Readiness ?? defaults.Readiness,
             AddressFamily = _options.AddressFamily ?? defaults.AddressFamily,
             Debounce = _options.Debounce ?? defaults.Debounce,
+            MaxDebounceDelay = _options.MaxDebounceDelay ?? Max(_options.Debounce ?? defaults.Debounce, defaults.MaxDebounceDelay),
+            DebounceLeadingEdge = _options.DebounceLeadingEdge ?? defaults.DebounceLeadingEdge,
+            WatchTimeout = _options.WatchTimeout ?? defaults.WatchTimeout,
+            IdleTimeout = _options.IdleTimeout ?? defaults.IdleTimeout,
             Backoff = _options.Backoff ?? defaults.Backoff,
             Scheduler = _options.Scheduler,
             LoggerFactory = loggerFactory,
             ClientConfiguration = _options.ClientConfiguration,
         };
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -86,6 +86,7 @@ public static class Samples
             AddressFamily = AddressFamilyPolicy.PreferIPv4,
             Debounce = TimeSpan.FromMilliseconds(50),
             MaxDebounceDelay = TimeSpan.FromMilliseconds(500),
+            DebounceLeadingEdge = true,
             Backoff = new BackoffOptions(
                 initial: TimeSpan.FromMilliseconds(250),
                 maximum: TimeSpan.FromSeconds(30),
