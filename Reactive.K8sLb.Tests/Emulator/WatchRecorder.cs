@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Emulator;
 
@@ -45,7 +46,7 @@ internal sealed class WatchRecorder : IAsyncDisposable
         new(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds, sendInitialEvents);
 
     public Task UntilAsync(Func<WatchRecorder, bool> condition, string what, TimeSpan? timeout = null) =>
-        _signal.UntilAsync(() => condition(this), what, timeout);
+        Eventually.That(() => condition(this), _signal, what, timeout);
 
     public Task UntilEventsAsync(int count) => UntilAsync(r => r.Events.Count >= count, $"{count} watch events");
 
@@ -53,7 +54,7 @@ internal sealed class WatchRecorder : IAsyncDisposable
     {
         try
         {
-            await Completion.WaitAsync(timeout ?? ChangeSignal.DefaultTimeout);
+            await Completion.WaitAsync(timeout ?? Eventually.DefaultTimeout);
             return null;
         }
         catch (TimeoutException)
