@@ -52,14 +52,11 @@ internal sealed class WatchRecorder : IAsyncDisposable
 
     public async Task<Exception?> EndedWithAsync(TimeSpan? timeout = null)
     {
+        await Eventually.That(() => Completion.IsCompleted, _signal, "the watch to end", timeout);
         try
         {
-            await Completion.WaitAsync(timeout ?? Eventually.DefaultTimeout);
+            await Completion;
             return null;
-        }
-        catch (TimeoutException)
-        {
-            throw;
         }
         catch (Exception e)
         {
