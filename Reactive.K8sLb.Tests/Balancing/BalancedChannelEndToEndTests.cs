@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
 using Reactive.K8sLb.Tests.Greet;
 using Reactive.K8sLb.Tests.Support;
@@ -28,13 +29,8 @@ public sealed class BalancedChannelEndToEndTests
     [Test]
     public async Task ThreePods_300Calls_ReachEachPodWithin10Percent()
     {
-        await using var pods = await GreeterPods.StartAsync(3);
-        var discovery = new FakeDiscovery();
-        using var channel = BalancedChannel.Create();
-        using var subscription = discovery.ApplyTo(channel);
-        var client = new Greeter.GreeterClient(channel);
-        discovery.Insert(EndPoints(pods, pods.Names));
-        await AllServing(client, pods, pods.Names);
+        await using var serving = await Serving.StartAsync(3);
+        var (pods, _, client) = serving;
         pods.ResetCounts();
 
         for (var i = 0; i < 300; i++) await Call(client);
@@ -46,13 +42,8 @@ public sealed class BalancedChannelEndToEndTests
     [Test]
     public async Task InsertThreeMore_NewPodsReceiveCalls()
     {
-        await using var pods = await GreeterPods.StartAsync(3);
-        var discovery = new FakeDiscovery();
-        using var channel = BalancedChannel.Create();
-        using var subscription = discovery.ApplyTo(channel);
-        var client = new Greeter.GreeterClient(channel);
-        discovery.Insert(EndPoints(pods, pods.Names));
-        await AllServing(client, pods, pods.Names);
+        await using var serving = await Serving.StartAsync(3);
+        var (pods, discovery, client) = serving;
         string[] added = [await pods.AddAsync(), await pods.AddAsync(), await pods.AddAsync()];
 
         var inserted = Stopwatch.GetTimestamp();
@@ -67,13 +58,8 @@ public sealed class BalancedChannelEndToEndTests
     [Test]
     public async Task RemoveOne_ItStopsReceivingNewCalls()
     {
-        await using var pods = await GreeterPods.StartAsync(3);
-        var discovery = new FakeDiscovery();
-        using var channel = BalancedChannel.Create();
-        using var subscription = discovery.ApplyTo(channel);
-        var client = new Greeter.GreeterClient(channel);
-        discovery.Insert(EndPoints(pods, pods.Names));
-        await AllServing(client, pods, pods.Names);
+        await using var serving = await Serving.StartAsync(3);
+        var (pods, discovery, client) = serving;
 
         discovery.Remove(pods.EndPoint("pod-1"));
         var removed = Stopwatch.GetTimestamp();
@@ -92,13 +78,8 @@ public sealed class BalancedChannelEndToEndTests
     [Test]
     public async Task RollingUpdate_WhileCallsRun_NoCallFails()
     {
-        await using var pods = await GreeterPods.StartAsync(3);
-        var discovery = new FakeDiscovery();
-        using var channel = BalancedChannel.Create();
-        using var subscription = discovery.ApplyTo(channel);
-        var client = new Greeter.GreeterClient(channel);
-        discovery.Insert(EndPoints(pods, pods.Names));
-        await AllServing(client, pods, pods.Names);
+        await using var serving = await Serving.StartAsync(3);
+        var (pods, discovery, client) = serving;
 
         var load = CallLoad.Start(client);
 
@@ -108,12 +89,7 @@ public sealed class BalancedChannelEndToEndTests
             discovery.Insert(pods.EndPoint(fresh));
             await Eventually.That(() => pods.HitsOf(fresh) > 0, Timeout, $"{fresh} serves");
             discovery.Remove(pods.EndPoint(old));
-            await Eventually.That(async () =>
-            {
-                var before = pods.HitsOf(old);
-                await load.MoreCalls(40);
-                return pods.HitsOf(old) == before;
-            }, Timeout, $"{old} gets no new calls");
+            await load.UntilNoNewCallsReach(pods, old, Timeout);
             await pods.StopAsync(old);
         }
 
@@ -128,7 +104,7 @@ public sealed class BalancedChannelEndToEndTests
         // Kubernetes removes the endpoint and sends SIGTERM concurrently. Without a retry policy a call picked just
         // before the removal is published can hit the stopped listener ("Connection refused", Unavailable; measured
         // about 1 failed call in 27 such stops). A retry policy on Unavailable absorbs that race.
-        var options = new Grpc.Net.Client.GrpcChannelOptions
+        var options = new GrpcChannelOptions
         {
             ServiceConfig = new ServiceConfig
             {
@@ -150,13 +126,8 @@ public sealed class BalancedChannelEndToEndTests
                 },
             },
         };
-        await using var pods = await GreeterPods.StartAsync(3);
-        var discovery = new FakeDiscovery();
-        using var channel = BalancedChannel.Create(options);
-        using var subscription = discovery.ApplyTo(channel);
-        var client = new Greeter.GreeterClient(channel);
-        discovery.Insert(EndPoints(pods, pods.Names));
-        await AllServing(client, pods, pods.Names);
+        await using var serving = await Serving.StartAsync(3, options);
+        var (pods, discovery, client) = serving;
         var load = CallLoad.Start(client);
 
         foreach (var old in pods.Names.ToArray())
@@ -251,5 +222,52 @@ public sealed class BalancedChannelEndToEndTests
         channel.Dispose();
 
         Assert.That(discovery.HasObservers, Is.False);
+    }
+
+    /// <summary>Pods behind a <see cref="BalancedChannel"/> fed by a fake discovery source that lists them all, each already serving.</summary>
+    private sealed class Serving : IAsyncDisposable
+    {
+        private readonly BalancedChannel _channel;
+        private readonly IDisposable _subscription;
+
+        private Serving(GreeterPods pods, GrpcChannelOptions? options)
+        {
+            Pods = pods;
+            _channel = BalancedChannel.Create(options);
+            _subscription = Discovery.ApplyTo(_channel);
+            Client = new Greeter.GreeterClient(_channel);
+        }
+
+        public GreeterPods Pods { get; }
+
+        public FakeDiscovery Discovery { get; } = new();
+
+        public Greeter.GreeterClient Client { get; }
+
+        public static async Task<Serving> StartAsync(int podCount, GrpcChannelOptions? options = null)
+        {
+            var serving = new Serving(await GreeterPods.StartAsync(podCount), options);
+            try
+            {
+                serving.Discovery.Insert(EndPoints(serving.Pods, serving.Pods.Names));
+                await AllServing(serving.Client, serving.Pods, serving.Pods.Names);
+                return serving;
+            }
+            catch
+            {
+                await serving.DisposeAsync();
+                throw;
+            }
+        }
+
+        public void Deconstruct(out GreeterPods pods, out FakeDiscovery discovery, out Greeter.GreeterClient client) =>
+            (pods, discovery, client) = (Pods, Discovery, Client);
+
+        public async ValueTask DisposeAsync()
+        {
+            _subscription.Dispose();
+            _channel.Dispose();
+            await Pods.DisposeAsync();
+        }
     }
 }

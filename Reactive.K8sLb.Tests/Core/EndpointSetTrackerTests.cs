@@ -2,6 +2,7 @@ using System.Net;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Tests.Support;
 using static Reactive.K8sLb.Tests.Core.EndPoints;
 using static Reactive.K8sLb.Tests.Core.Slices;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
 using Microsoft.Reactive.Testing;
+using Reactive.K8sLb.Tests.Support;
 using static Reactive.K8sLb.Tests.Core.EndPoints;
 using static Reactive.K8sLb.Tests.Core.Slices;
 

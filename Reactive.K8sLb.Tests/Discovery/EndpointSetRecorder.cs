@@ -1,13 +1,13 @@
-using System.Diagnostics;
 using System.Net;
 using Reactive.K8sLb;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Discovery;
 
 /// <summary>
 /// Subscribes to a discovery stream, applies its changes to a set while validating the protocol (no Insert of a
 /// present item, no Remove of an absent one), records every change and status, and lets a test wait for a condition
-/// on that state without sleeping: waiters are re-checked on every update.
+/// on that state without sleeping: waits are re-checked on every update (see <see cref="Eventually"/>).
 /// </summary>
 internal sealed class EndpointSetRecorder : IDisposable
 {
@@ -16,7 +16,7 @@ internal sealed class EndpointSetRecorder : IDisposable
     private readonly List<Change<EndPoint>> _changes = [];
     private readonly List<DiscoveryStatus> _statuses = [];
     private readonly List<string> _violations = [];
-    private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
+    private readonly ChangeSignal _updated = new();
     private readonly IDisposable _subscription;
 
     public EndpointSetRecorder(IDiscoveryObservable source)
@@ -56,31 +56,18 @@ internal sealed class EndpointSetRecorder : IDisposable
     /// Waits until <paramref name="condition"/> (evaluated under the recorder's lock) holds: re-checked on every update,
     /// and every few milliseconds for conditions on other state (such as the emulator's request log).
     /// </summary>
-    public async Task WaitForAsync(Func<bool> condition, TimeSpan? timeout, Func<string> describe)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            if (condition()) return;
-            _waiters.Add((condition, done));
-        }
-
-        var limit = timeout ?? TimeSpan.FromSeconds(10);
-        var deadline = Stopwatch.StartNew();
-        while (!done.Task.IsCompleted)
-        {
-            if (deadline.Elapsed > limit)
+    public Task WaitForAsync(Func<bool> condition, TimeSpan? timeout, Func<string> describe) =>
+        Eventually.That(
+            () =>
             {
-                throw new TimeoutException($"Timed out after {limit} waiting for {describe()}.");
-            }
-
-            await Task.WhenAny(done.Task, Task.Delay(20)).ConfigureAwait(false);
-            lock (_gate)
-            {
-                if (condition()) done.TrySetResult();
-            }
-        }
-    }
+                lock (_gate)
+                {
+                    return condition();
+                }
+            },
+            _updated,
+            describe,
+            timeout);
 
     public void Dispose() => _subscription.Dispose();
 
@@ -96,12 +83,8 @@ internal sealed class EndpointSetRecorder : IDisposable
                 var applied = change.Kind == ChangeKind.Insert ? _set.Add(change.Item) : _set.Remove(change.Item);
                 if (!applied) _violations.Add($"{change} does not apply to the current set");
             }
-
-            foreach (var waiter in _waiters.Where(w => w.Condition()).ToList())
-            {
-                _waiters.Remove(waiter);
-                waiter.Done.TrySetResult();
-            }
         }
+
+        _updated.Pulse();
     }
 }

@@ -3,6 +3,7 @@ using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb;
 using Reactive.K8sLb.Testing;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Discovery;
 
@@ -286,7 +287,7 @@ public sealed class KubernetesDiscoveryTests
 
         await recorder.WaitForAddressesAsync(Addresses(1, 3), Timeout);
         Assert.That(Count(emulator, RequestKind.List), Is.EqualTo(1));
-        Assert.That(logs.Entries.Any(e => e.Id.Id == 205), Is.True, "the skipped line is logged");
+        Assert.That(logs.Entries.Any(e => e.EventId.Id == 205), Is.True, "the skipped line is logged");
     }
 
     [Test]

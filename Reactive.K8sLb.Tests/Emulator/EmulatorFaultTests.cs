@@ -2,6 +2,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using Reactive.K8sLb.Testing;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Emulator;
 
@@ -18,7 +19,7 @@ public sealed class EmulatorFaultTests : EmulatorFixture
 
         var ended = await watch.EndedWithAsync();
         Assert.That(ended, Is.Not.Null.And.Not.InstanceOf<OperationCanceledException>());
-        await Emulator.WaitForOpenWatchesAsync(0, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(0, Eventually.DefaultTimeout);
     }
 
     [Test]
@@ -60,7 +61,7 @@ public sealed class EmulatorFaultTests : EmulatorFixture
         Emulator.AddService("default", "api", Grpc);
         Emulator.StallNextWatch();
         await using var stalled = WatchRecorder.Start(Client);
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
 
         // A healthy watch opened later gets the current state: the stalled one had every chance to get it first.
         await using var healthy = WatchRecorder.Start(Client);
@@ -69,7 +70,7 @@ public sealed class EmulatorFaultTests : EmulatorFixture
         Assert.That(stalled.Events, Is.Empty);
         Assert.That(stalled.Completion.IsCompleted, Is.False);
         stalled.Cancel();
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
     }
 
     [Test]
@@ -110,7 +111,7 @@ public sealed class EmulatorFaultTests : EmulatorFixture
     public async Task DisposeAsync_EndsOpenWatches()
     {
         await using var watch = WatchRecorder.Start(Client);
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
 
         await Emulator.DisposeAsync();
 

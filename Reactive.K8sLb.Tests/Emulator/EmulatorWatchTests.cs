@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using k8s;
 using Reactive.K8sLb.Testing;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Emulator;
 
@@ -66,7 +67,7 @@ public sealed class EmulatorWatchTests : EmulatorFixture
         var current = Emulator.CurrentResourceVersion;
 
         await using var watch = WatchRecorder.Start(Client, resourceVersion: current.ToString(CultureInfo.InvariantCulture));
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
         service.AddPod(Ip(1));
         await watch.UntilEventsAsync(1);
 
@@ -138,11 +139,11 @@ public sealed class EmulatorWatchTests : EmulatorFixture
     public async Task Watch_CancelledByClient_OpenWatchCountReturnsToZero()
     {
         await using var watch = WatchRecorder.Start(Client);
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
 
         watch.Cancel();
 
-        await Emulator.WaitForOpenWatchesAsync(0, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(0, Eventually.DefaultTimeout);
         Assert.That(await watch.EndedWithAsync(), Is.InstanceOf<OperationCanceledException>());
     }
 
@@ -182,7 +183,7 @@ public sealed class EmulatorWatchTests : EmulatorFixture
         }
 
         await using var watch = WatchRecorder.Start(Client, resourceVersion: "0");
-        await Emulator.WaitForOpenWatchesAsync(1, ChangeSignal.DefaultTimeout);
+        await Emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
 
         var requests = Emulator.Requests;
         Assert.That(requests.Select(r => r.Kind), Is.EqualTo(new[] { RequestKind.List, RequestKind.Watch }));

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using Reactive.K8sLb.Tests.Support;
 
 namespace Reactive.K8sLb.Tests.Emulator;
 
@@ -45,20 +46,17 @@ internal sealed class WatchRecorder : IAsyncDisposable
         new(client, ns, labelSelector, resourceVersion, bookmarks, timeoutSeconds, sendInitialEvents);
 
     public Task UntilAsync(Func<WatchRecorder, bool> condition, string what, TimeSpan? timeout = null) =>
-        _signal.UntilAsync(() => condition(this), what, timeout);
+        Eventually.That(() => condition(this), _signal, what, timeout);
 
     public Task UntilEventsAsync(int count) => UntilAsync(r => r.Events.Count >= count, $"{count} watch events");
 
     public async Task<Exception?> EndedWithAsync(TimeSpan? timeout = null)
     {
+        await Eventually.That(() => Completion.IsCompleted, _signal, "the watch to end", timeout);
         try
         {
-            await Completion.WaitAsync(timeout ?? ChangeSignal.DefaultTimeout);
+            await Completion;
             return null;
-        }
-        catch (TimeoutException)
-        {
-            throw;
         }
         catch (Exception e)
         {

@@ -69,12 +69,7 @@ public sealed class KubernetesLoadBalancingTests
             await Eventually.That(() => world.Pods.HitsOf(fresh) > 0, Timeout, $"{fresh} serves");
             world.Service.SetTerminating(world.Ip(old));
             world.Service.RemovePod(world.Ip(old));
-            await Eventually.That(async () =>
-            {
-                var before = world.Pods.HitsOf(old);
-                await load.MoreCalls(40);
-                return world.Pods.HitsOf(old) == before;
-            }, Timeout, $"{old} gets no new calls");
+            await load.UntilNoNewCallsReach(world.Pods, old, Timeout);
             await world.Pods.StopAsync(old);
         }
 

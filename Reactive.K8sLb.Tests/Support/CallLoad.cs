@@ -43,6 +43,14 @@ internal sealed class CallLoad
         return Eventually.That(() => Volatile.Read(ref _successes) >= target, Timeout, $"{count} more calls");
     }
 
+    /// <summary>Waits until a round of 40 more calls passes without <paramref name="pod"/> serving any of them.</summary>
+    public Task UntilNoNewCallsReach(GreeterPods pods, string pod, TimeSpan timeout) => Eventually.That(async () =>
+    {
+        var before = pods.HitsOf(pod);
+        await MoreCalls(40);
+        return pods.HitsOf(pod) == before;
+    }, timeout, $"{pod} gets no new calls");
+
     public async Task StopAfterMoreCalls(int count)
     {
         await MoreCalls(count);
