@@ -1,0 +1,84 @@
+using System.Net;
+using System.Reactive.Linq;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Microsoft.Extensions.DependencyInjection;
+using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Tests.Support;
+
+namespace Reactive.K8sLb.Tests.Balancing;
+
+/// <summary>One argument check per public entry point.</summary>
+public sealed class ArgumentTests
+{
+    [Test]
+    public void Create_WithHttpClient_Throws()
+    {
+        using var client = new HttpClient();
+
+        Assert.That(() => BalancedChannel.Create(new GrpcChannelOptions { HttpClient = client }),
+            Throws.ArgumentException.With.Message.Contains("SocketsHttpHandler"));
+    }
+
+    [Test]
+    public void ApplyTo_NullArguments_Throw()
+    {
+        using var channel = BalancedChannel.Create();
+        var source = Observable.Never<Change<EndPoint>>();
+
+        Assert.That(() => ((IObservable<Change<EndPoint>>)null!).ApplyTo(channel), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("source"));
+        Assert.That(() => source.ApplyTo(null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("channel"));
+    }
+
+    [Test]
+    public void ApplyTo_DisposedChannel_ThrowsWithoutSubscribing()
+    {
+        var channel = BalancedChannel.Create();
+        channel.Dispose();
+        var source = new FakeDiscovery();
+
+        Assert.That(() => source.ApplyTo(channel), Throws.InstanceOf<ObjectDisposedException>());
+        Assert.That(source.HasObservers, Is.False);
+    }
+
+    [Test]
+    public void DiscoverCore_NullArguments_Throw()
+    {
+        var source = new FakeDiscovery();
+        var tx = System.Reactive.Observer.Create<Change<BalancerAddress>>(_ => { });
+
+        Assert.That(() => DiscoveryApplier.DiscoverCore(null!, tx, BalancerAddresses.Default), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(source, null!, BalancerAddresses.Default), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(source, tx, null!), Throws.ArgumentNullException);
+    }
+
+    [Test]
+    public void KubernetesResolverFactory_NullArguments_Throw()
+    {
+        Assert.That(() => new KubernetesResolverFactory((Func<DiscoveryConfig, IDiscoveryObservable>)null!), Throws.ArgumentNullException);
+        Assert.That(() => new KubernetesResolverFactory(_ => new FakeDiscovery()).Create(null!), Throws.ArgumentNullException);
+        Assert.That(new KubernetesResolverFactory().Name, Is.EqualTo("k8s"));
+    }
+
+    [Test]
+    public void AddKubernetesLoadBalancing_NullServices_Throws()
+    {
+        Assert.That(() => ((IServiceCollection)null!).AddKubernetesLoadBalancing(), Throws.ArgumentNullException);
+    }
+
+    [Test]
+    public void AddKubernetesLoadBalancing_Twice_RegistersOneFactory()
+    {
+        var services = new ServiceCollection().AddKubernetesLoadBalancing().AddKubernetesLoadBalancing();
+
+        Assert.That(services.BuildServiceProvider().GetServices<ResolverFactory>().OfType<KubernetesResolverFactory>().Count(), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Updates_OnErrorNull_Throws()
+    {
+        using var channel = BalancedChannel.Create();
+
+        Assert.That(() => channel.Updates.OnError(null!), Throws.ArgumentNullException);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Globalization;
+using System.Reactive.Concurrency;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Reactive.K8sLb.Internal;
+
+namespace Reactive.K8sLb;
+
+/// <summary>
+/// A gRPC channel balanced over an address set that you drive with changes: apply a discovery source with
+/// <see cref="BalancedChannelExtensions.ApplyTo"/>, or push <see cref="Change{T}"/>s of <see cref="BalancerAddress"/>
+/// into <see cref="Updates"/>. Use it like any channel: <c>new Greeter.GreeterClient(channel)</c>.
+/// </summary>
+/// <remarks>
+/// Calls wait until the first synchronisation (the first complete snapshot of a discovery source, or the first change
+/// pushed into <see cref="Updates"/>). If discovery fails before that, calls fail fast with
+/// <see cref="StatusCode.Unavailable"/> and the reason; once synchronized, failures keep the last known addresses.
+/// The resolver always reports the full set, conflating bursts into one update of the channel.
+/// </remarks>
+public sealed class BalancedChannel : ChannelBase, IDisposable
+{
+    private static long s_nextId;
+
+    private readonly object _gate = new();
+    private readonly List<IDisposable> _subscriptions = [];
+    private readonly ChangeSink _sink;
+    private bool _disposed;
+
+    private BalancedChannel(string target, GrpcChannel channel, ChangeSinkResolver resolver)
+        : base(target)
+    {
+        Channel = channel;
+        Resolver = resolver;
+        _sink = new ChangeSink(resolver);
+    }
+
+    /// <summary>The underlying balanced channel (for <c>ConnectAsync</c>, <c>State</c> and the like).</summary>
+    public GrpcChannel Channel { get; }
+
+    /// <summary>
+    /// Receives address changes (tonic-lb-k8s's <c>tx</c>). The first change counts as synchronisation. An error
+    /// notification counts as a discovery failure (calls fail fast if never synchronized); completion keeps the
+    /// current set. Several sources may feed it; notifications after a terminal one are still applied.
+    /// </summary>
+    public IObserver<Change<BalancerAddress>> Updates => _sink;
+
+    internal ChangeSinkResolver Resolver { get; }
+
+    /// <summary>
+    /// Creates a balanced channel. Unless <paramref name="options"/> say otherwise it uses round_robin
+    /// (<see cref="RoundRobinConfig"/>), <see cref="ChannelCredentials.Insecure"/> and a <see cref="SocketsHttpHandler"/>
+    /// with <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/>, infinite pooled-connection idle timeout and
+    /// HTTP/2 keep-alive pings every 20 seconds with a 10 second timeout while requests are active
+    /// (<see cref="HttpKeepAlivePingPolicy.WithActiveRequests"/>: dead pods are detected during calls, and servers
+    /// that punish idle pings, such as grpc-go's default enforcement policy, do not send GOAWAY "too_many_pings").
+    /// A user <see cref="GrpcChannelOptions.ServiceProvider"/> is kept: its services and resolver factories remain
+    /// available. The options object itself is not modified.
+    /// </summary>
+    /// <param name="options">Channel options, or <see langword="null"/> for the defaults above.</param>
+    /// <returns>The channel; dispose it to close connections and stop everything applied to it.</returns>
+    /// <exception cref="ArgumentException">The options set <see cref="GrpcChannelOptions.HttpClient"/>: load balancing needs a
+    /// <see cref="SocketsHttpHandler"/> through <see cref="GrpcChannelOptions.HttpHandler"/>.</exception>
+    public static BalancedChannel Create(GrpcChannelOptions? options = null) => Create(options, TaskPoolScheduler.Default);
+
+    /// <summary>Creates a channel that publishes on <paramref name="scheduler"/>. Internal for testing.</summary>
+    internal static BalancedChannel Create(GrpcChannelOptions? options, IScheduler scheduler)
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        if (options?.HttpClient is not null)
+        {
+            throw new ArgumentException("A BalancedChannel needs a SocketsHttpHandler (GrpcChannelOptions.HttpHandler), not an HttpClient.", nameof(options));
+        }
+
+        var id = Interlocked.Increment(ref s_nextId).ToString(CultureInfo.InvariantCulture);
+        var target = $"{SinkResolverFactory.Scheme}://{id}";
+        var loggerFactory = options?.LoggerFactory ?? NullLoggerFactory.Instance;
+        var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory);
+        var channelOptions = Copy(options);
+        channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+        channelOptions.Credentials ??= ChannelCredentials.Insecure;
+        if (channelOptions.HttpHandler is null)
+        {
+            channelOptions.HttpHandler = CreateHandler();
+            channelOptions.DisposeHttpClient = true;
+        }
+
+        channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider);
+        var channel = GrpcChannel.ForAddress(new Uri(target), channelOptions);
+        return new BalancedChannel(target, channel, resolver);
+    }
+
+    /// <summary>Disposes everything subscribed through <see cref="BalancedChannelExtensions.ApplyTo"/> (so watches
+    /// stop), then the underlying channel.</summary>
+    public void Dispose()
+    {
+        IDisposable[] subscriptions;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            subscriptions = [.. _subscriptions];
+            _subscriptions.Clear();
+        }
+
+        foreach (var subscription in subscriptions) subscription.Dispose();
+        Channel.Dispose();
+    }
+
+    /// <inheritdoc />
+    public override CallInvoker CreateCallInvoker() => Channel.CreateCallInvoker();
+
+    /// <summary>Ties a subscription's lifetime to the channel; disposes it at once when the channel is disposed.</summary>
+    /// <param name="subscription">The subscription.</param>
+    /// <returns>A handle that disposes the subscription and forgets it.</returns>
+    internal IDisposable Track(IDisposable subscription)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _subscriptions.Add(subscription);
+                return new Tracked(this, subscription);
+            }
+        }
+
+        subscription.Dispose();
+        throw new ObjectDisposedException(nameof(BalancedChannel));
+    }
+
+    /// <inheritdoc />
+    protected override Task ShutdownAsyncCore()
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    private void Untrack(IDisposable subscription)
+    {
+        lock (_gate) _subscriptions.Remove(subscription);
+    }
+
+    private static SocketsHttpHandler CreateHandler() => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
+        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+    };
+
+    private static GrpcChannelOptions Copy(GrpcChannelOptions? o)
+    {
+        var copy = new GrpcChannelOptions();
+        if (o is null) return copy;
+        copy.Credentials = o.Credentials;
+        copy.MaxSendMessageSize = o.MaxSendMessageSize;
+        copy.MaxReceiveMessageSize = o.MaxReceiveMessageSize;
+        copy.MaxRetryAttempts = o.MaxRetryAttempts;
+        copy.MaxRetryBufferSize = o.MaxRetryBufferSize;
+        copy.MaxRetryBufferPerCallSize = o.MaxRetryBufferPerCallSize;
+        copy.CompressionProviders = o.CompressionProviders;
+        copy.LoggerFactory = o.LoggerFactory;
+        copy.HttpHandler = o.HttpHandler;
+        copy.DisposeHttpClient = o.DisposeHttpClient;
+        copy.ThrowOperationCanceledOnCancellation = o.ThrowOperationCanceledOnCancellation;
+        copy.UnsafeUseInsecureChannelCallCredentials = o.UnsafeUseInsecureChannelCallCredentials;
+        copy.ServiceConfig = o.ServiceConfig;
+        copy.DisableResolverServiceConfig = o.DisableResolverServiceConfig;
+        copy.HttpVersion = o.HttpVersion;
+        copy.HttpVersionPolicy = o.HttpVersionPolicy;
+        copy.InitialReconnectBackoff = o.InitialReconnectBackoff;
+        copy.MaxReconnectBackoff = o.MaxReconnectBackoff;
+        return copy;
+    }
+
+    private sealed class Tracked(BalancedChannel owner, IDisposable subscription) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            owner.Untrack(subscription);
+            subscription.Dispose();
+        }
+    }
+}

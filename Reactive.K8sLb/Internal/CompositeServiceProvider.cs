@@ -1,0 +1,23 @@
+using Grpc.Net.Client.Balancer;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// A service provider that adds one <see cref="ResolverFactory"/> in front of the user's provider (if any): the
+/// channel asks for <c>IEnumerable&lt;ResolverFactory&gt;</c>; every other service comes from the user's provider.
+/// </summary>
+internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner) : IServiceProvider
+{
+    public object? GetService(Type serviceType)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(IEnumerable<ResolverFactory>))
+        {
+            var others = inner?.GetService(serviceType) as IEnumerable<ResolverFactory> ?? [];
+            return new[] { factory }.Concat(others.Where(f => !string.Equals(f.Name, factory.Name, StringComparison.OrdinalIgnoreCase))).ToArray();
+        }
+
+        if (serviceType == typeof(ResolverFactory)) return factory;
+        return inner?.GetService(serviceType);
+    }
+}
