@@ -121,11 +121,13 @@ internal sealed class CallLoad : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop;
     private readonly Task[] _callers;
+    private readonly TimeSpan _interval;
     private long _ok;
     private long _failed;
 
-    public CallLoad(CallInvoker invoker, int callers, TimeSpan maxDuration)
+    public CallLoad(CallInvoker invoker, int callers, TimeSpan interval, TimeSpan maxDuration)
     {
+        _interval = interval;
         _stop = new CancellationTokenSource(maxDuration);
         var client = new Greeter.GreeterClient(invoker);
         _callers = [.. Enumerable.Range(0, callers).Select(i => Task.Run(() => RunAsync(client, i)))];
@@ -160,6 +162,7 @@ internal sealed class CallLoad : IAsyncDisposable
                 var now = Stopwatch.GetTimestamp();
                 FirstReply.TryAdd(reply.Pod, now);
                 Interlocked.Increment(ref _ok);
+                if (_interval > TimeSpan.Zero) await Task.Delay(_interval, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             catch (RpcException ex)
             {

@@ -15,6 +15,8 @@ using Reactive.K8sLb.Latency;
 using Reactive.K8sLb.Testing;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+// Hundreds of in-process Kestrel "pods": no config file watchers (inotify instances are limited to 128 per user).
+Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var o = Options.Parse(args);
@@ -29,7 +31,7 @@ void Out(string line = "")
 var total = Stopwatch.StartNew();
 Out($"# Reactive.K8sLb end-to-end latency ({(o.Full ? "full" : "quick")})");
 Out();
-Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); callers: {o.Callers} concurrent, back to back");
+Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); callers: {o.Callers} concurrent, {(o.CallInterval == TimeSpan.Zero ? "back to back" : $"each pausing {o.CallInterval.TotalMilliseconds} ms between calls")}");
 Out($"- DNS baseline: polling resolver re-resolving every {o.DnsInterval.TotalMilliseconds:0} ms (scaled down from 30 s)");
 Out($"- rolling update: {o.RollPods} pods, {o.RollPace.TotalMilliseconds:0} ms between steps, old pod stops gracefully {o.RollGrace.TotalMilliseconds:0} ms after it turns terminating");
 Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off");
@@ -210,7 +212,7 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
     }
 
     var perStep = mode.DnsInterval is { } iv ? iv * 3 + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(10);
-    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, perStep * (o.Reps + o.Warmup + 2) * 2))
+    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, perStep * (o.Reps + o.Warmup + 2) * 2))
     {
         if (!await WaitUntil(() => current.All(load.FirstReply.ContainsKey), TimeSpan.FromSeconds(30)))
         {
@@ -307,7 +309,7 @@ async Task<RollResult> RunRollingUpdateAsync()
     using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = sp, ServiceConfig = ProbeConfig() });
     KubernetesDiscovery.Observe(Config("roll", debounce: null)).ApplyTo(channel);
     var result = new RollResult();
-    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, TimeSpan.FromMinutes(5)))
+    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, TimeSpan.FromMinutes(5)))
     {
         if (!await WaitUntil(() => oldIps.All(load.FirstReply.ContainsKey), TimeSpan.FromSeconds(60)))
         {
@@ -441,12 +443,12 @@ internal sealed class SyncResult
     public int Addresses { get; set; }
 }
 
-internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath)
+internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath)
 {
     public static Options? Parse(string[] args)
     {
         var full = args.Contains("--full");
-        var o = new Options(full, full ? 200 : 30, 3, 4, 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
+        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.Zero, 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -455,13 +457,14 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, int
                 case "--full": break;
                 case "--reps": o = o with { Reps = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--callers": o = o with { Callers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--call-interval-ms": o = o with { CallInterval = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--dns-interval-ms": o = o with { DnsInterval = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--roll-pods": o = o with { RollPods = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--roll-pace-ms": o = o with { RollPace = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--sync-endpoints": o = o with { SyncEndpoints = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--out": o = o with { OutPath = Next() }; break;
                 default:
-                    Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--out PATH]");
+                    Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--out PATH]");
                     return null;
             }
         }
