@@ -136,13 +136,20 @@ internal sealed class CallLoad : IAsyncDisposable
     /// <summary>Client-side receive timestamp of the first reply from each pod since the last <see cref="ClearFirstReplies"/>.</summary>
     public ConcurrentDictionary<string, long> FirstReply { get; } = new();
 
+    /// <summary>Client-side start timestamp of that first call (before the pick).</summary>
+    public ConcurrentDictionary<string, long> FirstReplyStart { get; } = new();
+
     public long Ok => Interlocked.Read(ref _ok);
 
     public long Failed => Interlocked.Read(ref _failed);
 
     public ConcurrentQueue<string> Errors { get; } = new();
 
-    public void ClearFirstReplies() => FirstReply.Clear();
+    public void ClearFirstReplies()
+    {
+        FirstReply.Clear();
+        FirstReplyStart.Clear();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -158,9 +165,10 @@ internal sealed class CallLoad : IAsyncDisposable
         {
             try
             {
+                var start = Stopwatch.GetTimestamp();
                 var reply = await client.SayHelloAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
                 var now = Stopwatch.GetTimestamp();
-                FirstReply.TryAdd(reply.Pod, now);
+                if (FirstReply.TryAdd(reply.Pod, now)) FirstReplyStart[reply.Pod] = start;
                 Interlocked.Increment(ref _ok);
                 if (_interval > TimeSpan.Zero) await Task.Delay(_interval, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }

@@ -34,8 +34,45 @@ internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
 
     public event Action<Published>? OnPublished;
 
-    public override LoadBalancer Create(LoadBalancerOptions options) =>
-        new ProbeBalancer(this, connect ? _inner.Create(options) : null, options.Controller);
+    /// <summary>Per host: when round_robin created its subchannel, and when that subchannel first became Ready.</summary>
+    public ConcurrentDictionary<string, long> SubchannelCreated { get; } = new();
+
+    public ConcurrentDictionary<string, long> SubchannelReady { get; } = new();
+
+    /// <summary>When the balancer handed the channel a new picker.</summary>
+    public ConcurrentQueue<long> PickerUpdates { get; } = new();
+
+    public override LoadBalancer Create(LoadBalancerOptions options)
+    {
+        if (!connect) return new ProbeBalancer(this, null, options.Controller);
+        var helper = new ProbeHelper(this, options.Controller);
+        return new ProbeBalancer(this, _inner.Create(new LoadBalancerOptions(helper, options.LoggerFactory, options.Configuration)), helper);
+    }
+
+    /// <summary>Records subchannel creation and readiness (connect time) per address.</summary>
+    private sealed class ProbeHelper(ProbeBalancerFactory owner, IChannelControlHelper inner) : IChannelControlHelper
+    {
+        public Subchannel CreateSubchannel(SubchannelOptions options)
+        {
+            var subchannel = inner.CreateSubchannel(options);
+            var host = options.Addresses.Count > 0 ? options.Addresses[0].EndPoint.Host : "";
+            owner.SubchannelCreated[host] = Stopwatch.GetTimestamp();
+            owner.SubchannelReady.TryRemove(host, out _);
+            subchannel.OnStateChanged(state =>
+            {
+                if (state.State == ConnectivityState.Ready) owner.SubchannelReady.TryAdd(host, Stopwatch.GetTimestamp());
+            });
+            return subchannel;
+        }
+
+        public void UpdateState(BalancerState state)
+        {
+            owner.PickerUpdates.Enqueue(Stopwatch.GetTimestamp());
+            inner.UpdateState(state);
+        }
+
+        public void RefreshResolver() => inner.RefreshResolver();
+    }
 
     private void Record(ChannelState state)
     {

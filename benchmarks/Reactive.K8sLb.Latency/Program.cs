@@ -199,7 +199,14 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
     else
     {
         var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(probe).BuildServiceProvider();
-        var balanced = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = sp, ServiceConfig = ProbeConfig() });
+        var balanced = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceProvider = sp,
+            ServiceConfig = ProbeConfig(),
+            HttpHandler = Environment.GetEnvironmentVariable("LAT_PLAIN_HANDLER") == "1"
+                ? new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan }
+                : null,
+        });
         var discovery = new TappedDiscovery(KubernetesDiscovery.Observe(Config($"lat-{n}", mode.Debounce)), (change, ts) =>
         {
             var host = change.Item is IPEndPoint ip ? ip.Address.ToString() : change.Item?.ToString() ?? "";
@@ -229,6 +236,7 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
             // ---- insert a running pod that is not in the endpoint set ----
             var added = pool.First(ip => !current.Contains(ip));
             load.FirstReply.TryRemove(added, out _);
+            load.FirstReplyStart.TryRemove(added, out _);
             var before = Stopwatch.GetTimestamp();
             service.AddPod(added);
             var after = Stopwatch.GetTimestamp();
@@ -251,6 +259,16 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
                 var update = probe.Updates.FirstOrDefault(u => u.Timestamp >= before && u.Hosts.Contains(added));
                 if (update is not null) result.Add(ModeResult.B, Ms(t0, update.Timestamp));
                 else result.Miss(ModeResult.B);
+                if (probe.SubchannelCreated.TryGetValue(added, out var created) && created >= before) result.Add(ModeResult.C1, Ms(t0, created));
+                if (probe.SubchannelReady.TryGetValue(added, out var ready) && ready >= before) result.Add(ModeResult.C2, Ms(t0, ready));
+                if (probe.SubchannelReady.TryGetValue(added, out var ready2) && ready2 >= before && load.FirstReply.TryGetValue(added, out var first2) && load.FirstReplyStart.TryGetValue(added, out var start2))
+                {
+                    result.Add(ModeResult.ReadyToStart, Ms(ready2, start2));
+                    var picker = probe.PickerUpdates.Where(t => t >= ready2).DefaultIfEmpty(0).First();
+                    if (picker != 0) result.Add(ModeResult.ReadyToPicker, Ms(ready2, picker));
+                    result.Add(ModeResult.FirstCall, Ms(start2, first2));
+                }
+
                 if (load.FirstReply.TryGetValue(added, out var first)) result.Add(ModeResult.C, Ms(t0, first));
                 else result.Miss(ModeResult.C);
                 if (!ok) Console.Error.WriteLine($"  rep {rep}: insert of {added} not fully observed within {perStep}");
@@ -393,12 +411,17 @@ internal sealed class ModeResult
 {
     public const string A = "a. event written -> Change seen by the discovery subscriber";
     public const string B = "b. event written -> resolver update with the new address (listener call)";
+    public const string C1 = "c1. event written -> round_robin created the subchannel";
+    public const string C2 = "c2. event written -> subchannel Ready (TCP connected)";
+    public const string ReadyToPicker = "c2b. subchannel Ready -> next picker handed to the channel (per rep)";
+    public const string ReadyToStart = "c3. subchannel Ready -> start of the first call that reached the new pod (per rep; negative: call started before Ready and waited for the pick)";
+    public const string FirstCall = "c4. duration of that first call (pick + HTTP/2 connection setup on the connected socket + unary call)";
     public const string C = "c. event written -> first call served by the new pod (reply received)";
     public const string RemoveA = "removal written -> Remove change seen by the subscriber";
     public const string RemoveB = "removal written -> resolver update without the removed address";
     public const string D = "d. removal written -> last call served by the removed pod (server side)";
 
-    public static readonly string[] Keys = [A, B, C, RemoveA, RemoveB, D];
+    public static readonly string[] Keys = [A, B, C1, C2, ReadyToPicker, ReadyToStart, FirstCall, C, RemoveA, RemoveB, D];
 
     private readonly Dictionary<string, Samples> _samples = [];
 
