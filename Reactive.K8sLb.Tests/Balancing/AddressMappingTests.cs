@@ -128,4 +128,38 @@ public sealed class AddressMappingTests
 
         Assert.That(results.Single().Addresses!.Single().EndPoint, Is.EqualTo(new DnsEndPoint("127.0.0.1", 5000)));
     }
+
+    [Test]
+    public void DiscoverCore_IntoBalancedChannelUpdates_CarriesTheFailureStatus()
+    {
+        var scheduler = new TestScheduler();
+        using var channel = BalancedChannel.Create(null, scheduler);
+        var results = new List<ResolverResult>();
+        channel.Resolver.Start(results.Add);
+        var source = new FakeDiscovery();
+
+        using var subscription = DiscoveryApplier.DiscoverCore(source, channel.Updates, BalancerAddresses.Default);
+        source.Fail("Unauthorized");
+        scheduler.Start();
+
+        Assert.That(results.Single().Status.StatusCode, Is.EqualTo(Grpc.Core.StatusCode.Unavailable));
+        Assert.That(results.Single().Status.Detail, Is.EqualTo("Kubernetes discovery failing: Unauthorized"));
+    }
+
+    [Test]
+    public void Updates_BatchWithANullAddress_AppliesNothing()
+    {
+        var scheduler = new TestScheduler();
+        using var channel = BalancedChannel.Create(null, scheduler);
+        var results = new List<ResolverResult>();
+        channel.Resolver.Start(results.Add);
+        var sink = (IDiscoveryUpdateSink)channel.Updates;
+
+        Assert.That(() => sink.Apply([Change.Insert(new BalancerAddress("10.0.0.1", 80)), Change.Insert<BalancerAddress>(null!)], FakeDiscovery.Healthy),
+            Throws.ArgumentException);
+        scheduler.Start();
+
+        Assert.That(channel.Resolver.Count, Is.Zero);
+        Assert.That(results, Is.Empty);
+    }
 }

@@ -37,4 +37,20 @@ public sealed class ClientFactoryTests
         Assert.That(observed?.ToString(), Is.EqualTo($"greeter.demo:{pods.Port}"));
         foreach (var name in pods.Names) Assert.That(pods.HitsOf(name), Is.InRange(27, 33), name);
     }
+
+    [Test]
+    public async Task FactoryResolver_SubscribesWhenTheChannelStarts_AndStopsWhenItIsDisposed()
+    {
+        var discovery = new FakeDiscovery();
+        var services = new ServiceCollection().AddKubernetesLoadBalancing(o => o.Observe = _ => discovery).BuildServiceProvider();
+        var channel = Grpc.Net.Client.GrpcChannel.ForAddress("k8s:///greeter.demo:50051",
+            new Grpc.Net.Client.GrpcChannelOptions { ServiceProvider = services, Credentials = ChannelCredentials.Insecure });
+        Assert.That(discovery.HasObservers, Is.False, "no watch before the channel starts resolving");
+
+        _ = channel.ConnectAsync();
+        await Eventually.That(() => discovery.HasObservers, "the resolver subscribes");
+        channel.Dispose();
+
+        Assert.That(discovery.HasObservers, Is.False);
+    }
 }

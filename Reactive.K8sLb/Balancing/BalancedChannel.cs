@@ -18,7 +18,10 @@ namespace Reactive.K8sLb;
 /// Calls wait until the first synchronisation (the first complete snapshot of a discovery source, or the first change
 /// pushed into <see cref="Updates"/>). If discovery fails before that, calls fail fast with
 /// <see cref="StatusCode.Unavailable"/> and the reason; once synchronized, failures keep the last known addresses.
-/// The resolver always reports the full set, conflating bursts into one update of the channel.
+/// The resolver always reports the full set, conflating bursts into one update of the channel. A synchronized EMPTY
+/// set is reported as an empty list; note grpc/grpc-dotnet#1860: while the channel is Ready an empty list is ignored
+/// upstream and existing connections stay until they die (when not Ready, calls fail with Unavailable
+/// "Resolver returned no addresses.").
 /// </remarks>
 public sealed class BalancedChannel : ChannelBase, IDisposable
 {

@@ -49,8 +49,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     /// <param name="scheduler">Where publishes run; must be asynchronous (not the immediate or current-thread scheduler).</param>
     /// <param name="serviceConfig">The service config to report with every address list, or <see langword="null"/>.</param>
     /// <param name="loggerFactory">Where logs go.</param>
-    /// <param name="connect">Subscribes the change source when the channel starts the resolver; the returned
-    /// subscription is disposed with the resolver. <see langword="null"/> when changes are pushed from outside.</param>
+    /// <param name="connect">Subscribes the change source when the channel starts the resolver (scheduled, so a
+    /// slow Subscribe cannot block the channel); the returned subscription is disposed with the resolver. <see langword="null"/> when changes are pushed from outside.</param>
     public ChangeSinkResolver(string target, IScheduler scheduler, ServiceConfig? serviceConfig, ILoggerFactory loggerFactory, Func<ChangeSinkResolver, IDisposable>? connect = null)
     {
         _target = target;
@@ -81,18 +81,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
             if (_synchronized || _failure is not null) MarkDirtyLocked();
         }
 
-        if (_connect is null) return;
-        var connection = _connect(this);
-        lock (_gate)
-        {
-            if (!_disposed)
-            {
-                _connection = connection;
-                return;
-            }
-        }
-
-        connection.Dispose();
+        // Subscribing the source is scheduled too: Start must not block the channel, whatever the source does.
+        if (_connect is not null) _scheduler.Schedule(Connect);
     }
 
     /// <inheritdoc />
@@ -176,12 +166,38 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         base.Dispose(disposing);
     }
 
+    private void Connect()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+        }
+
+        var connection = _connect!(this);
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _connection = connection;
+                return;
+            }
+        }
+
+        connection.Dispose();
+    }
+
     private bool ApplyLocked(IReadOnlyList<Change<BalancerAddress>> changes)
     {
+        foreach (var change in changes)
+        {
+            // Validate the whole batch first: a bad change must not leave half a batch applied.
+            if (change.Item is null) throw new ArgumentException("A change's address must not be null.", nameof(changes));
+        }
+
         var changed = false;
         foreach (var change in changes)
         {
-            var address = change.Item ?? throw new ArgumentException("A change's address must not be null.", nameof(changes));
+            var address = change.Item;
             var key = address.EndPoint;
             if (change.Kind == ChangeKind.Insert)
             {
