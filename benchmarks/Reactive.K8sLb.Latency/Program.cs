@@ -203,9 +203,6 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
         {
             ServiceProvider = sp,
             ServiceConfig = ProbeConfig(),
-            HttpHandler = Environment.GetEnvironmentVariable("LAT_PLAIN_HANDLER") == "1"
-                ? new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan }
-                : null,
         });
         var discovery = new TappedDiscovery(KubernetesDiscovery.Observe(Config($"lat-{n}", mode.Debounce)), (change, ts) =>
         {
@@ -471,7 +468,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     public static Options? Parse(string[] args)
     {
         var full = args.Contains("--full");
-        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.Zero, 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
+        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
