@@ -39,6 +39,9 @@ internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
 
     public ConcurrentDictionary<string, long> SubchannelReady { get; } = new();
 
+    /// <summary>Per host: the first pick of that host (cleared when its subchannel is created).</summary>
+    public ConcurrentDictionary<string, long> FirstPick { get; } = new();
+
     /// <summary>When the balancer handed the channel a new picker.</summary>
     public ConcurrentQueue<long> PickerUpdates { get; } = new();
 
@@ -58,6 +61,7 @@ internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
             var host = options.Addresses.Count > 0 ? options.Addresses[0].EndPoint.Host : "";
             owner.SubchannelCreated[host] = Stopwatch.GetTimestamp();
             owner.SubchannelReady.TryRemove(host, out _);
+            owner.FirstPick.TryRemove(host, out _);
             subchannel.OnStateChanged(state =>
             {
                 if (state.State == ConnectivityState.Ready) owner.SubchannelReady.TryAdd(host, Stopwatch.GetTimestamp());
@@ -68,7 +72,7 @@ internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
         public void UpdateState(BalancerState state)
         {
             owner.PickerUpdates.Enqueue(Stopwatch.GetTimestamp());
-            inner.UpdateState(state);
+            inner.UpdateState(state.Picker is { } picker ? new BalancerState(state.ConnectivityState, new ProbePicker(owner, picker)) : state);
         }
 
         public void RefreshResolver() => inner.RefreshResolver();
@@ -105,6 +109,16 @@ internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
         {
             if (disposing) inner?.Dispose();
             base.Dispose(disposing);
+        }
+    }
+
+    private sealed class ProbePicker(ProbeBalancerFactory owner, SubchannelPicker inner) : SubchannelPicker
+    {
+        public override PickResult Pick(PickContext context)
+        {
+            var result = inner.Pick(context);
+            if (result.Subchannel?.CurrentAddress is { } address) owner.FirstPick.TryAdd(address.EndPoint.Host, Stopwatch.GetTimestamp());
+            return result;
         }
     }
 

@@ -261,6 +261,12 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
                 if (probe.SubchannelReady.TryGetValue(added, out var ready2) && ready2 >= before && load.FirstReply.TryGetValue(added, out var first2) && load.FirstReplyStart.TryGetValue(added, out var start2))
                 {
                     result.Add(ModeResult.ReadyToStart, Ms(ready2, start2));
+                    if (probe.FirstPick.TryGetValue(added, out var pick))
+                    {
+                        result.Add(ModeResult.ReadyToPick, Ms(ready2, pick));
+                        result.Add(ModeResult.PickToReply, Ms(pick, first2));
+                    }
+
                     var picker = probe.PickerUpdates.Where(t => t >= ready2).DefaultIfEmpty(0).First();
                     if (picker != 0) result.Add(ModeResult.ReadyToPicker, Ms(ready2, picker));
                     result.Add(ModeResult.FirstCall, Ms(start2, first2));
@@ -411,6 +417,8 @@ internal sealed class ModeResult
     public const string C1 = "c1. event written -> round_robin created the subchannel";
     public const string C2 = "c2. event written -> subchannel Ready (TCP connected)";
     public const string ReadyToPicker = "c2b. subchannel Ready -> next picker handed to the channel (per rep)";
+    public const string ReadyToPick = "c3a. subchannel Ready -> first pick of the new subchannel (per rep)";
+    public const string PickToReply = "c3b. first pick of the new subchannel -> first reply from the new pod (per rep)";
     public const string ReadyToStart = "c3. subchannel Ready -> start of the first call that reached the new pod (per rep; negative: call started before Ready and waited for the pick)";
     public const string FirstCall = "c4. duration of that first call (pick + HTTP/2 connection setup on the connected socket + unary call)";
     public const string C = "c. event written -> first call served by the new pod (reply received)";
@@ -418,7 +426,7 @@ internal sealed class ModeResult
     public const string RemoveB = "removal written -> resolver update without the removed address";
     public const string D = "d. removal written -> last call served by the removed pod (server side)";
 
-    public static readonly string[] Keys = [A, B, C1, C2, ReadyToPicker, ReadyToStart, FirstCall, C, RemoveA, RemoveB, D];
+    public static readonly string[] Keys = [A, B, C1, C2, ReadyToPicker, ReadyToPick, PickToReply, ReadyToStart, FirstCall, C, RemoveA, RemoveB, D];
 
     private readonly Dictionary<string, Samples> _samples = [];
 
