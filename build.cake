@@ -89,6 +89,15 @@ Task("RunCoreBenchmarks")
             .Append("--artifacts").AppendQuoted(benchmarkResults.FullPath),
         new DotNetRunSettings { Configuration = "Release" }));
 
+// End to end on the API emulator with real gRPC pods: latency percentiles, DNS-style baseline, rollout, initial sync.
+Task("RunLatencyHarness")
+    .Does(() =>
+    {
+        var arguments = new ProcessArgumentBuilder().Append("--out").AppendQuoted(benchmarkResults.CombineWithFilePath("latency-results.md").FullPath);
+        if (fullBenchmarks) arguments.Append("--full");
+        DotNetRun("./benchmarks/Reactive.K8sLb.Latency/Reactive.K8sLb.Latency.csproj", arguments, new DotNetRunSettings { Configuration = "Release" });
+    });
+
 Task("RunDemo")
     .IsDependentOn("Compile")
     .Does(() => DotNetRun("./examples/Demo/Demo.csproj", new ProcessArgumentBuilder().Append("--no-ui").Append("--duration").Append("15"), new DotNetRunSettings
@@ -108,6 +117,7 @@ Task("Demo").IsDependentOn("RunDemo");
 // One benchmark step per line: a further harness is one more .IsDependentOn(...).
 Task("Bench")
     .IsDependentOn("RunCoreBenchmarks")
+    .IsDependentOn("RunLatencyHarness")
     .Does(() => Information($"Benchmark tables: {benchmarkResults.Combine("results")}"));
 
 RunTarget(target);

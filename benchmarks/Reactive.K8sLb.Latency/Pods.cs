@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Greet;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Reactive.K8sLb.Latency;
+
+/// <summary>Per-pod counters, written by the server (same process, so Stopwatch timestamps compare).</summary>
+internal sealed class PodCounters
+{
+    private long _served;
+    private long _lastServed;
+
+    public long Served => Interlocked.Read(ref _served);
+
+    public long LastServed => Interlocked.Read(ref _lastServed);
+
+    public void Hit()
+    {
+        Interlocked.Exchange(ref _lastServed, Stopwatch.GetTimestamp());
+        Interlocked.Increment(ref _served);
+    }
+}
+
+/// <summary>
+/// Real Greeter gRPC servers (Kestrel, HTTP/2 cleartext only) standing in for pods, each on its own loopback IP
+/// (127.0.0.0/8 only), all on the same port. The reply's <c>pod</c> field is the pod's IP.
+/// </summary>
+internal sealed class GreeterPods : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, WebApplication> _apps = new();
+
+    private GreeterPods(int port) => Port = port;
+
+    public int Port { get; }
+
+    public ConcurrentDictionary<string, PodCounters> Counters { get; } = new();
+
+    public static GreeterPods Create() => new(FreePort());
+
+    public PodCounters CountersOf(string ip) => Counters.GetOrAdd(ip, _ => new PodCounters());
+
+    public async Task StartAsync(string ip)
+    {
+        var address = IPAddress.Parse(ip);
+        if (!IPAddress.IsLoopback(address)) throw new InvalidOperationException($"{ip} is not a loopback address.");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(address, Port, l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new Identity(ip, CountersOf(ip)));
+        var app = builder.Build();
+        app.MapGrpcService<GreeterService>();
+        await app.StartAsync();
+        _apps[ip] = app;
+    }
+
+    /// <summary>Starts many pods, a few at a time.</summary>
+    public async Task StartManyAsync(IEnumerable<string> ips)
+    {
+        using var gate = new SemaphoreSlim(4);
+        await Task.WhenAll(ips.Select(async ip =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                await StartAsync(ip);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    /// <summary>Stops a pod gracefully (GOAWAY, in-flight calls complete).</summary>
+    public async Task StopAsync(string ip)
+    {
+        if (_apps.TryRemove(ip, out var app))
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Task.WhenAll(_apps.Keys.ToArray().Select(StopAsync));
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private sealed record Identity(string Ip, PodCounters Counters);
+
+    private sealed class GreeterService(Identity pod) : Greeter.GreeterBase
+    {
+        public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
+        {
+            pod.Counters.Hit();
+            return Task.FromResult(new HelloReply { Message = "Hello " + request.Name, Pod = pod.Ip });
+        }
+    }
+}
+
+/// <summary>A few concurrent callers making unary calls back to back until stopped or until their deadline.</summary>
+internal sealed class CallLoad : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop;
+    private readonly Task[] _callers;
+    private readonly TimeSpan _interval;
+    private long _ok;
+    private long _failed;
+
+    public CallLoad(CallInvoker invoker, int callers, TimeSpan interval, TimeSpan maxDuration)
+    {
+        _interval = interval;
+        _stop = new CancellationTokenSource(maxDuration);
+        var client = new Greeter.GreeterClient(invoker);
+        _callers = [.. Enumerable.Range(0, callers).Select(i => Task.Run(() => RunAsync(client, i)))];
+    }
+
+    /// <summary>Client-side receive timestamp of the first reply from each pod since the last <see cref="ClearFirstReplies"/>.</summary>
+    public ConcurrentDictionary<string, long> FirstReply { get; } = new();
+
+    /// <summary>Client-side start timestamp of that first call (before the pick).</summary>
+    public ConcurrentDictionary<string, long> FirstReplyStart { get; } = new();
+
+    public long Ok => Interlocked.Read(ref _ok);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public ConcurrentQueue<string> Errors { get; } = new();
+
+    public void ClearFirstReplies()
+    {
+        FirstReply.Clear();
+        FirstReplyStart.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_callers);
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(Greeter.GreeterClient client, int id)
+    {
+        var request = new HelloRequest { Name = "caller-" + id };
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var start = Stopwatch.GetTimestamp();
+                var reply = await client.SayHelloAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
+                var now = Stopwatch.GetTimestamp();
+                if (FirstReply.TryAdd(reply.Pod, now)) FirstReplyStart[reply.Pod] = start;
+                Interlocked.Increment(ref _ok);
+                if (_interval > TimeSpan.Zero) await Task.Delay(_interval, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            catch (RpcException ex)
+            {
+                if (_stop.IsCancellationRequested) break;
+                Interlocked.Increment(ref _failed);
+                if (Errors.Count < 20) Errors.Enqueue($"{ex.StatusCode}: {ex.Status.Detail}");
+            }
+        }
+    }
+}

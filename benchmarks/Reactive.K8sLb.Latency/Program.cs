@@ -1,0 +1,502 @@
+// End-to-end latency harness for Reactive.K8sLb (not BenchmarkDotNet): a Kubernetes API emulator, real Greeter gRPC
+// servers on 127.0.0.x, continuous calls, and timestamps at each hop. See README.md in this folder.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Reactive.K8sLb;
+using Reactive.K8sLb.Latency;
+using Reactive.K8sLb.Testing;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+// Hundreds of in-process Kestrel "pods": no config file watchers (inotify instances are limited to 128 per user).
+Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var o = Options.Parse(args);
+if (o is null) return 2;
+var report = new StringBuilder();
+void Out(string line = "")
+{
+    Console.WriteLine(line);
+    report.AppendLine(line);
+}
+
+var total = Stopwatch.StartNew();
+Out($"# Reactive.K8sLb end-to-end latency ({(o.Full ? "full" : "quick")})");
+Out();
+Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); callers: {o.Callers} concurrent, {(o.CallInterval == TimeSpan.Zero ? "back to back" : $"each pausing {o.CallInterval.TotalMilliseconds} ms between calls")}");
+Out($"- DNS baseline: polling resolver re-resolving every {o.DnsInterval.TotalMilliseconds:0} ms (scaled down from 30 s)");
+Out($"- rolling update: {o.RollPods} pods, {o.RollPace.TotalMilliseconds:0} ms between steps, old pod stops gracefully {o.RollGrace.TotalMilliseconds:0} ms after it turns terminating");
+Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off");
+Out();
+
+await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions());
+var written = new ConcurrentDictionary<long, long>();
+long eventsWritten = 0;
+emulator.EventWritten += e =>
+{
+    written.TryAdd(e.ResourceVersion, e.Timestamp);
+    Interlocked.Increment(ref eventsWritten);
+};
+
+await using var pods = GreeterPods.Create();
+var pool = Enumerable.Range(2, o.PoolSize).Select(i => $"127.0.0.{i}").ToList();
+await pods.StartManyAsync(pool);
+
+var modes = new List<Mode>
+{
+    new("ours, Debounce = 0", TimeSpan.Zero, null),
+    new("ours, default Debounce (50 ms)", null, null),
+    new($"DNS-style polling, every {o.DnsInterval.TotalMilliseconds:0} ms", null, o.DnsInterval),
+};
+
+var results = new List<ModeResult>();
+var index = 0;
+foreach (var mode in modes)
+{
+    Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] mode: {mode.Name}");
+    results.Add(await RunModeAsync(mode, index++));
+}
+
+Out("## Latency per change (ms; p50 / p90 / p99 / max; n)");
+Out();
+Out("Start of every interval: the emulator flushing the watch event (WatchEventWritten.Timestamp) for our discovery;");
+Out("for the DNS-style baseline (no watch) the instant the emulator's state changed (right after AddPod/RemovePod returned).");
+Out();
+Out("| measurement | " + string.Join(" | ", modes.Select(m => m.Name)) + " |");
+Out("|---|" + string.Concat(modes.Select(_ => "---|")));
+foreach (var key in ModeResult.Keys)
+{
+    Out($"| {key} | " + string.Join(" | ", results.Select(r => Fmt(r.Get(key)))) + " |");
+}
+
+Out($"| calls served by the removed pod after its removal was written (mean / max per removal) | " +
+    string.Join(" | ", results.Select(r => $"{r.CallsAfterRemoval.Mean:0.0} / {r.CallsAfterRemoval.Max:0}")) + " |");
+Out($"| failed calls (whole mode) | " + string.Join(" | ", results.Select(r => $"{r.Failed} of {r.Ok + r.Failed}")) + " |");
+Out();
+var sec = o.DnsInterval.TotalSeconds;
+var dns = results[2];
+Out("### DNS re-resolution at refreshInterval = 30 s (typical configuration)");
+Out();
+Out("Analytical (change arrival uniform over the refresh period T): delay ~ U(0, T), so mean = T/2 = 15 s, p50 = 15 s, p90 = 27 s, p99 = 29.7 s, max -> 30 s.");
+Out($"Measured at T = {o.DnsInterval.TotalMilliseconds:0} ms and scaled by 30 s / T: change -> resolver update p50 {Scale(dns.Get(ModeResult.B)?.P(50))} s, p90 {Scale(dns.Get(ModeResult.B)?.P(90))} s, p99 {Scale(dns.Get(ModeResult.B)?.P(99))} s;");
+Out($"removal -> last call served by the removed pod p50 {Scale(dns.Get(ModeResult.D)?.P(50))} s, p99 {Scale(dns.Get(ModeResult.D)?.P(99))} s.");
+Out("(grpc-dotnet's real DnsResolverFactory default: no periodic refresh at all, re-resolution only on connection failure, at most every 15 s — a scaled-up pod is then never used until some connection fails.)");
+Out();
+
+Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] rolling update");
+var roll = await RunRollingUpdateAsync();
+Out($"## Rolling update of {o.RollPods} pods (default settings: Debounce 50 ms, MaxDebounceDelay 500 ms)");
+Out();
+Out("| slice watch events written | resolver updates (listener calls) | ratio | calls ok | calls failed | duration |");
+Out("|---|---|---|---|---|---|");
+Out($"| {roll.Events} | {roll.Updates} | 1/{(roll.Updates == 0 ? double.NaN : (double)roll.Events / roll.Updates):0.0} | {roll.Ok} | {roll.Failed} | {roll.Duration.TotalMilliseconds:0} ms |");
+foreach (var e in roll.Errors) Out($"- failure: {e}");
+Out();
+
+Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] initial sync");
+var sync = await RunInitialSyncAsync();
+Out($"## Initial sync of {o.SyncEndpoints} endpoints ({o.SyncEndpoints / 100} slices), subscription -> first resolver update (ms)");
+Out();
+Out("| runs | p50 | max | all runs | addresses in first update |");
+Out("|---|---|---|---|---|");
+Out($"| {sync.Runs.Count} | {sync.Runs.Order().ElementAt((sync.Runs.Count - 1) / 2):0.0} | {sync.Runs.Max():0.0} | {string.Join(", ", sync.Runs.Select(r => r.ToString("0.0")))} | {sync.Addresses} |");
+Out();
+
+Out("## Targets");
+Out();
+Out("| target | measured | met? |");
+Out("|---|---|---|");
+var b0 = results[0].Get(ModeResult.B);
+var c0 = results[0].Get(ModeResult.C);
+Out(Target("event -> resolver update, Debounce 0: p50 < 1 ms, p99 < 5 ms", $"p50 {b0?.P(50):0.00}, p99 {b0?.P(99):0.00}", b0 is not null && b0.P(50) < 1 && b0.P(99) < 5));
+Out(Target("event -> first call on new pod (Debounce 0, calls running): p50 < 3 ms, p90 < 6 ms", $"p50 {c0?.P(50):0.00}, p90 {c0?.P(90):0.00}", c0 is not null && c0.P(50) < 3 && c0.P(90) < 6));
+var c1 = results[1].Get(ModeResult.C);
+Out(Target("(same, default Debounce 50 ms — for reference, the target is for debounce off)", $"p50 {c1?.P(50):0.00}, p90 {c1?.P(90):0.00}", c1 is not null && c1.P(50) < 3 && c1.P(90) < 6));
+Out(Target($"rolling update of {o.RollPods} pods: 0 failed calls, updates <= events/10", $"{roll.Failed} failed; {roll.Updates} updates for {roll.Events} events", roll.Failed == 0 && roll.Updates * 10 <= roll.Events));
+Out(Target($"initial sync of {o.SyncEndpoints} endpoints -> first resolver update < 250 ms", $"p50 {sync.Runs.Order().ElementAt((sync.Runs.Count - 1) / 2):0.0}, max {sync.Runs.Max():0.0}", sync.Runs.Max() < 250));
+Out();
+Out($"Total run time: {total.Elapsed.TotalSeconds:0} s.");
+
+var path = o.OutPath ?? Path.Combine(FindRepoRoot(), "benchmarks", "latency-results.md");
+await File.WriteAllTextAsync(path, report.ToString());
+Console.Error.WriteLine($"wrote {path}");
+return 0;
+
+string Fmt(Samples? s) => s is null ? "n/a" : s.Count == 0 ? $"none (missing {s.Missing})" :
+    $"{s.P(50):0.00} / {s.P(90):0.00} / {s.P(99):0.00} / {s.Max:0.00} (n={s.Count}{(s.Missing > 0 ? $", missing {s.Missing}" : "")})";
+
+string Scale(double? ms) => ms is null ? "n/a" : (ms.Value / 1000 * 30 / sec).ToString("0.0");
+
+static string Target(string name, string measured, bool met) => $"| {name} | {measured} | {(met ? "met" : "MISSED")} |";
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "ReactiveK8sLb.sln"))) return dir.FullName;
+    }
+
+    return Directory.GetCurrentDirectory();
+}
+
+static double Ms(long from, long to) => Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
+
+static async Task<bool> WaitUntil(Func<bool> condition, TimeSpan timeout)
+{
+    var sw = Stopwatch.StartNew();
+    while (!condition())
+    {
+        if (sw.Elapsed > timeout) return false;
+        await Task.Delay(1);
+    }
+
+    return true;
+}
+
+static ServiceConfig ProbeConfig() => new() { LoadBalancingConfigs = { new LoadBalancingConfig(ProbeBalancerFactory.PolicyName) } };
+
+DiscoveryConfig Config(string service, TimeSpan? debounce) =>
+    debounce is { } d
+        ? new DiscoveryConfig(service, "grpc") { Namespace = "default", ClientConfiguration = emulator.ClientConfiguration, Debounce = d }
+        : new DiscoveryConfig(service, "grpc") { Namespace = "default", ClientConfiguration = emulator.ClientConfiguration };
+
+async Task<ModeResult> RunModeAsync(Mode mode, int n)
+{
+    var result = new ModeResult();
+    var service = emulator.AddService("default", $"lat-{n}", new EmulatedServicePort("grpc", pods.Port));
+    var current = new List<string>(pool.Take(3));
+    foreach (var ip in current) service.AddPod(ip);
+
+    var probe = new ProbeBalancerFactory(connect: true);
+    var seenInsert = new ConcurrentDictionary<string, long>();
+    var seenRemove = new ConcurrentDictionary<string, long>();
+    ChannelBase channel;
+    IDisposable? owner;
+    if (mode.DnsInterval is { } interval)
+    {
+        var sp = new ServiceCollection()
+            .AddSingleton<LoadBalancerFactory>(probe)
+            .AddSingleton<ResolverFactory>(new EmulatedDnsResolverFactory(service, pods.Port, interval))
+            .BuildServiceProvider();
+        var grpc = GrpcChannel.ForAddress($"{EmulatedDnsResolverFactory.Scheme}:///lat-{n}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Insecure,
+            ServiceProvider = sp,
+            ServiceConfig = ProbeConfig(),
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan },
+        });
+        channel = grpc;
+        owner = grpc;
+    }
+    else
+    {
+        var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(probe).BuildServiceProvider();
+        var balanced = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceProvider = sp,
+            ServiceConfig = ProbeConfig(),
+        });
+        var discovery = new TappedDiscovery(KubernetesDiscovery.Observe(Config($"lat-{n}", mode.Debounce)), (change, ts) =>
+        {
+            var host = change.Item is IPEndPoint ip ? ip.Address.ToString() : change.Item?.ToString() ?? "";
+            if (change.Kind == ChangeKind.Insert) seenInsert[host] = ts;
+            else seenRemove[host] = ts;
+        });
+        discovery.ApplyTo(balanced);
+        channel = balanced;
+        owner = balanced;
+    }
+
+    var perStep = mode.DnsInterval is { } iv ? iv * 3 + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(10);
+    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, perStep * (o.Reps + o.Warmup + 2) * 2))
+    {
+        if (!await WaitUntil(() => current.All(load.FirstReply.ContainsKey), TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException($"{mode.Name}: initial pods never served a call; errors: {string.Join("; ", load.Errors)}");
+        }
+
+        var rng = new Random(42 + n);
+        var jitterMax = mode.DnsInterval ?? TimeSpan.FromMilliseconds(20);
+        for (var rep = 0; rep < o.Reps + o.Warmup; rep++)
+        {
+            var measured = rep >= o.Warmup;
+            await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * jitterMax.TotalMilliseconds + 5));
+
+            // ---- insert a running pod that is not in the endpoint set ----
+            var added = pool.First(ip => !current.Contains(ip));
+            load.FirstReply.TryRemove(added, out _);
+            load.FirstReplyStart.TryRemove(added, out _);
+            var before = Stopwatch.GetTimestamp();
+            service.AddPod(added);
+            var after = Stopwatch.GetTimestamp();
+            var rv = emulator.CurrentResourceVersion;
+            current.Add(added);
+            var ok = await WaitUntil(() =>
+                    load.FirstReply.ContainsKey(added) &&
+                    probe.Updates.Any(u => u.Timestamp >= before && u.Hosts.Contains(added)) &&
+                    (mode.DnsInterval is not null || (seenInsert.TryGetValue(added, out var s) && s >= before && written.ContainsKey(rv))),
+                perStep);
+            if (measured)
+            {
+                long t0 = mode.DnsInterval is null ? (written.TryGetValue(rv, out var w) ? w : after) : after;
+                if (mode.DnsInterval is null)
+                {
+                    if (seenInsert.TryGetValue(added, out var s) && s >= before) result.Add(ModeResult.A, Ms(t0, s));
+                    else result.Miss(ModeResult.A);
+                }
+
+                var update = probe.Updates.FirstOrDefault(u => u.Timestamp >= before && u.Hosts.Contains(added));
+                if (update is not null) result.Add(ModeResult.B, Ms(t0, update.Timestamp));
+                else result.Miss(ModeResult.B);
+                if (probe.SubchannelCreated.TryGetValue(added, out var created) && created >= before) result.Add(ModeResult.C1, Ms(t0, created));
+                if (probe.SubchannelReady.TryGetValue(added, out var ready) && ready >= before) result.Add(ModeResult.C2, Ms(t0, ready));
+                if (probe.SubchannelReady.TryGetValue(added, out var ready2) && ready2 >= before && load.FirstReply.TryGetValue(added, out var first2) && load.FirstReplyStart.TryGetValue(added, out var start2))
+                {
+                    result.Add(ModeResult.ReadyToStart, Ms(ready2, start2));
+                    if (probe.FirstPick.TryGetValue(added, out var pick))
+                    {
+                        result.Add(ModeResult.ReadyToPick, Ms(ready2, pick));
+                        result.Add(ModeResult.PickToReply, Ms(pick, first2));
+                    }
+
+                    var picker = probe.PickerUpdates.Where(t => t >= ready2).DefaultIfEmpty(0).First();
+                    if (picker != 0) result.Add(ModeResult.ReadyToPicker, Ms(ready2, picker));
+                    result.Add(ModeResult.FirstCall, Ms(start2, first2));
+                }
+
+                if (load.FirstReply.TryGetValue(added, out var first)) result.Add(ModeResult.C, Ms(t0, first));
+                else result.Miss(ModeResult.C);
+                if (!ok) Console.Error.WriteLine($"  rep {rep}: insert of {added} not fully observed within {perStep}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * jitterMax.TotalMilliseconds + 5));
+
+            // ---- remove the oldest pod (its server keeps running, like a terminating pod) ----
+            var removed = current[0];
+            var counters = pods.CountersOf(removed);
+            var beforeRemove = Stopwatch.GetTimestamp();
+            service.RemovePod(removed);
+            var afterRemove = Stopwatch.GetTimestamp();
+            var servedAtRemove = counters.Served;
+            var rv2 = emulator.CurrentResourceVersion;
+            current.RemoveAt(0);
+            var removedOk = await WaitUntil(() => probe.Updates.Any(u => u.Timestamp >= beforeRemove && !u.Hosts.Contains(removed) && u.Hosts.Count > 0), perStep);
+            await Task.Delay(150); // in-flight calls finish; no new picks go to it after the update
+            if (measured)
+            {
+                long t0 = mode.DnsInterval is null ? (written.TryGetValue(rv2, out var w) ? w : afterRemove) : afterRemove;
+                var update = probe.Updates.FirstOrDefault(u => u.Timestamp >= beforeRemove && !u.Hosts.Contains(removed) && u.Hosts.Count > 0);
+                if (update is not null) result.Add(ModeResult.RemoveB, Ms(t0, update.Timestamp));
+                else result.Miss(ModeResult.RemoveB);
+                if (mode.DnsInterval is null && seenRemove.TryGetValue(removed, out var sr) && sr >= beforeRemove) result.Add(ModeResult.RemoveA, Ms(t0, sr));
+                // Negative when no call reached it after the event was written: counted as 0.
+                result.Add(ModeResult.D, Math.Max(0, Ms(t0, counters.LastServed)));
+                result.CallsAfterRemoval.Add(counters.Served - servedAtRemove);
+                if (!removedOk) Console.Error.WriteLine($"  rep {rep}: removal of {removed} not observed within {perStep}");
+            }
+        }
+
+        result.Ok = load.Ok;
+        result.Failed = load.Failed;
+        foreach (var e in load.Errors.Take(5)) Console.Error.WriteLine($"  call error: {e}");
+    }
+
+    owner.Dispose();
+    return result;
+}
+
+async Task<RollResult> RunRollingUpdateAsync()
+{
+    var oldIps = Enumerable.Range(1, o.RollPods).Select(i => $"127.0.{1 + (i / 250)}.{1 + (i % 250)}").ToList();
+    var newIps = Enumerable.Range(1, o.RollPods).Select(i => $"127.0.{101 + (i / 250)}.{1 + (i % 250)}").ToList();
+    await using var rollPods = GreeterPods.Create();
+    await rollPods.StartManyAsync(oldIps.Concat(newIps));
+    var service = emulator.AddService("default", "roll", new EmulatedServicePort("grpc", rollPods.Port));
+    service.Batch(s =>
+    {
+        foreach (var ip in oldIps) s.AddPod(ip);
+    });
+
+    var probe = new ProbeBalancerFactory(connect: true);
+    var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(probe).BuildServiceProvider();
+    using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = sp, ServiceConfig = ProbeConfig() });
+    KubernetesDiscovery.Observe(Config("roll", debounce: null)).ApplyTo(channel);
+    var result = new RollResult();
+    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, TimeSpan.FromMinutes(5)))
+    {
+        if (!await WaitUntil(() => oldIps.All(load.FirstReply.ContainsKey), TimeSpan.FromSeconds(60)))
+        {
+            Console.Error.WriteLine($"  rolling update: only {oldIps.Count(load.FirstReply.ContainsKey)} of {oldIps.Count} old pods served before the update");
+        }
+
+        await Task.Delay(700); // past MaxDebounceDelay: nothing pending
+        var events0 = Interlocked.Read(ref eventsWritten);
+        var updates0 = probe.Count;
+        var ok0 = load.Ok;
+        var failed0 = load.Failed;
+        var stops = new ConcurrentBag<Task>();
+        var sw = Stopwatch.StartNew();
+        await service.RollingUpdateAsync(newIps, async old =>
+        {
+            // Terminating (ready=false) now; the server drains and stops after a scaled-down preStop grace period.
+            stops.Add(Task.Run(async () =>
+            {
+                await Task.Delay(o.RollGrace);
+                await rollPods.StopAsync(old);
+            }));
+            await Task.Delay(o.RollPace);
+        });
+        await WaitUntil(() => probe.Updates.Any(u => u.Hosts.SetEquals(newIps)), TimeSpan.FromSeconds(30));
+        result.Duration = sw.Elapsed;
+        await Task.WhenAll(stops);
+        await Task.Delay(700);
+        result.Events = Interlocked.Read(ref eventsWritten) - events0;
+        result.Updates = probe.Count - updates0;
+        result.Ok = load.Ok - ok0;
+        result.Failed = load.Failed - failed0;
+        result.Errors.AddRange(load.Errors.Take(5));
+    }
+
+    emulator.RemoveService("default", "roll");
+    return result;
+}
+
+async Task<SyncResult> RunInitialSyncAsync()
+{
+    var service = emulator.AddService("default", "big", new EmulatedServicePort("grpc", 50051));
+    // Data only: 10.x addresses are never connected (the probe balancer creates no subchannels).
+    service.Batch(s =>
+    {
+        for (var i = 0; i < o.SyncEndpoints; i++) s.AddPod($"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}");
+    });
+    var result = new SyncResult();
+    for (var run = 0; run < o.SyncRuns + 1; run++)
+    {
+        var probe = new ProbeBalancerFactory(connect: false);
+        var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(probe).BuildServiceProvider();
+        using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = sp, ServiceConfig = ProbeConfig() });
+        using var cts = new CancellationTokenSource();
+        var connect = channel.Channel.ConnectAsync(cts.Token); // starts the resolver (listener registered)
+        await Task.Delay(50);
+        var start = Stopwatch.GetTimestamp();
+        using var subscription = KubernetesDiscovery.Observe(Config("big", debounce: null)).ApplyTo(channel);
+        var ok = await WaitUntil(() => !probe.Updates.IsEmpty, TimeSpan.FromSeconds(30));
+        if (ok && probe.Updates.TryPeek(out var first))
+        {
+            if (run > 0) result.Runs.Add(Ms(start, first.Timestamp)); // run 0 is the JIT warm-up
+            result.Addresses = first.Hosts.Count;
+        }
+
+        await cts.CancelAsync();
+        try
+        {
+            await connect;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    return result;
+}
+
+internal sealed record Mode(string Name, TimeSpan? Debounce, TimeSpan? DnsInterval);
+
+internal sealed class ModeResult
+{
+    public const string A = "a. event written -> Change seen by the discovery subscriber";
+    public const string B = "b. event written -> resolver update with the new address (listener call)";
+    public const string C1 = "c1. event written -> round_robin created the subchannel";
+    public const string C2 = "c2. event written -> subchannel Ready (TCP connected)";
+    public const string ReadyToPicker = "c2b. subchannel Ready -> next picker handed to the channel (per rep)";
+    public const string ReadyToPick = "c3a. subchannel Ready -> first pick of the new subchannel (per rep)";
+    public const string PickToReply = "c3b. first pick of the new subchannel -> first reply from the new pod (per rep)";
+    public const string ReadyToStart = "c3. subchannel Ready -> start of the first call that reached the new pod (per rep; negative: call started before Ready and waited for the pick)";
+    public const string FirstCall = "c4. duration of that first call (pick + HTTP/2 connection setup on the connected socket + unary call)";
+    public const string C = "c. event written -> first call served by the new pod (reply received)";
+    public const string RemoveA = "removal written -> Remove change seen by the subscriber";
+    public const string RemoveB = "removal written -> resolver update without the removed address";
+    public const string D = "d. removal written -> last call served by the removed pod (server side)";
+
+    public static readonly string[] Keys = [A, B, C1, C2, ReadyToPicker, ReadyToPick, PickToReply, ReadyToStart, FirstCall, C, RemoveA, RemoveB, D];
+
+    private readonly Dictionary<string, Samples> _samples = [];
+
+    public Samples CallsAfterRemoval { get; } = new("calls after removal");
+
+    public long Ok { get; set; }
+
+    public long Failed { get; set; }
+
+    public Samples? Get(string key) => _samples.GetValueOrDefault(key);
+
+    public void Add(string key, double ms) => Of(key).Add(ms);
+
+    public void Miss(string key) => Of(key).Missing++;
+
+    private Samples Of(string key)
+    {
+        if (!_samples.TryGetValue(key, out var s)) _samples[key] = s = new Samples(key);
+        return s;
+    }
+}
+
+internal sealed class RollResult
+{
+    public long Events { get; set; }
+
+    public long Updates { get; set; }
+
+    public long Ok { get; set; }
+
+    public long Failed { get; set; }
+
+    public TimeSpan Duration { get; set; }
+
+    public List<string> Errors { get; } = [];
+}
+
+internal sealed class SyncResult
+{
+    public List<double> Runs { get; } = [];
+
+    public int Addresses { get; set; }
+}
+
+internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath)
+{
+    public static Options? Parse(string[] args)
+    {
+        var full = args.Contains("--full");
+        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--full": break;
+                case "--reps": o = o with { Reps = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--callers": o = o with { Callers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--call-interval-ms": o = o with { CallInterval = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--dns-interval-ms": o = o with { DnsInterval = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--roll-pods": o = o with { RollPods = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--roll-pace-ms": o = o with { RollPace = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
+                case "--sync-endpoints": o = o with { SyncEndpoints = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--out": o = o with { OutPath = Next() }; break;
+                default:
+                    Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--out PATH]");
+                    return null;
+            }
+        }
+
+        return o;
+    }
+}
