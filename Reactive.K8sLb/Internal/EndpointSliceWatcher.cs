@@ -26,6 +26,9 @@ internal sealed class EndpointSliceWatcher
     private readonly string _labelSelector;
     private string? _resourceVersion;
 
+    /// <summary>A watch that ends sooner than this without any slice event is treated as a failure (backoff).</summary>
+    private static readonly TimeSpan MinimumWatchDuration = TimeSpan.FromSeconds(1);
+
     private EndpointSliceWatcher(KubernetesClientLease lease, DiscoveryConfig config, ILogger logger)
     {
         _lease = lease;
@@ -43,7 +46,7 @@ internal sealed class EndpointSliceWatcher
 
     private IObservable<DiscoverySignal> Run() => Observable.Create<DiscoverySignal>(observer =>
         Observable.Create<DiscoverySignal>(RunSessionAsync)
-            .RetryWithBackoff(_config.Backoff, _scheduler, Classify, attempt => ReportFailure(observer, attempt))
+            .RetryWithBackoff(_config.Backoff, _scheduler, Classify, attempt => ReportFailure(observer, attempt), resetOnValue: false)
             .Subscribe(observer));
 
     /// <summary>One session: runs until an error, which the retry around it handles.</summary>
@@ -51,26 +54,35 @@ internal sealed class EndpointSliceWatcher
     {
         while (!cancellationToken.IsCancellationRequested)
         {
+            var listed = false;
             if (_resourceVersion is null)
             {
                 var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
                 _resourceVersion = resourceVersion;
+                listed = true;
                 observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices)));
             }
 
-            var outcome = await WatchAsync(observer, cancellationToken).ConfigureAwait(false);
-            if (outcome == WatchOutcome.Expired)
+            var started = _scheduler.Now;
+            var (outcome, sliceEvents) = await WatchAsync(observer, cancellationToken).ConfigureAwait(false);
+            var quick = sliceEvents == 0 && _scheduler.Now - started < MinimumWatchDuration;
+            switch (outcome)
             {
-                Log.WatchExpired(_logger, _config.ServiceName);
-                _resourceVersion = null;
-            }
-            else if (outcome == WatchOutcome.Idle)
-            {
-                Log.WatchIdle(_logger, _config.ServiceName, _config.IdleTimeout);
-            }
-            else
-            {
-                Log.WatchEnded(_logger, _config.ServiceName, _resourceVersion);
+                case WatchOutcome.Expired:
+                    Log.WatchExpired(_logger, _config.ServiceName);
+                    _resourceVersion = null;
+
+                    // Expired at once although the resourceVersion is fresh from a LIST: a broken server or proxy.
+                    if (listed && quick) throw new WatchEndedEarlyException("A watch from a fresh LIST was answered with 410 Gone at once.");
+                    break;
+                case WatchOutcome.Idle:
+                    Log.WatchIdle(_logger, _config.ServiceName, _config.IdleTimeout);
+                    break;
+                default:
+                    // A server or proxy that closes watches at once would otherwise be hammered in a tight loop.
+                    if (quick) throw new WatchEndedEarlyException("The watch of EndpointSlices ended at once without any event.");
+                    Log.WatchEnded(_logger, _config.ServiceName, _resourceVersion);
+                    break;
             }
         }
     }
@@ -80,14 +92,38 @@ internal sealed class EndpointSliceWatcher
         var client = _lease.Client;
         var slices = new List<V1EndpointSlice>();
         string? continueToken = null, resourceVersion;
+        var restarts = 0;
         do
         {
-            var page = await client.DiscoveryV1.ListNamespacedEndpointSliceAsync(
-                namespaceParameter: _lease.Namespace,
-                continueParameter: continueToken,
-                labelSelector: _labelSelector,
-                limit: _config.ListPageSize,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            V1EndpointSliceList page;
+            using (var pageCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (_scheduler.Schedule(_config.IdleTimeout, () => CancelQuietly(pageCancellation)))
+            {
+                try
+                {
+                    page = await client.DiscoveryV1.ListNamespacedEndpointSliceAsync(
+                        namespaceParameter: _lease.Namespace,
+                        continueParameter: continueToken,
+                        labelSelector: _labelSelector,
+                        limit: _config.ListPageSize,
+                        cancellationToken: pageCancellation.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A LIST that hangs must not keep the channel's calls waiting: fail it, report it, retry.
+                    throw new TimeoutException($"The LIST of EndpointSlices got no answer within {_config.IdleTimeout}.");
+                }
+                catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone && continueToken is not null && restarts < 3)
+                {
+                    // The continue token expired mid-pagination: start the snapshot over.
+                    restarts++;
+                    slices.Clear();
+                    continueToken = null;
+                    resourceVersion = null;
+                    continue;
+                }
+            }
+
             slices.AddRange(page.Items?.Where(slice => slice is not null) ?? []);
             continueToken = page.Metadata?.ContinueProperty;
             resourceVersion = page.Metadata?.ResourceVersion;
@@ -98,19 +134,20 @@ internal sealed class EndpointSliceWatcher
         return (slices, string.IsNullOrEmpty(resourceVersion) ? null : resourceVersion);
     }
 
-    private async Task<WatchOutcome> WatchAsync(IObserver<DiscoverySignal> observer, CancellationToken cancellationToken)
+    private async Task<(WatchOutcome Outcome, int SliceEvents)> WatchAsync(IObserver<DiscoverySignal> observer, CancellationToken cancellationToken)
     {
         using var watchCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watchdog = new SerialDisposable();
         var idle = false;
         var expired = false;
         var delivered = false;
+        var sliceEvents = 0;
         KubernetesException? serverError = null;
 
         void Arm() => watchdog.Disposable = _scheduler.Schedule(_config.IdleTimeout, () =>
         {
             idle = true;
-            watchCancellation.Cancel();
+            CancelQuietly(watchCancellation);
         });
 
         void OnError(Exception error)
@@ -120,11 +157,11 @@ internal sealed class EndpointSliceWatcher
                 case KubernetesException { Status.Code: 410 }:
                     // Arrives through onError, not as an event. Stop reading: a relist follows.
                     expired = true;
-                    watchCancellation.Cancel();
+                    CancelQuietly(watchCancellation);
                     break;
                 case KubernetesException kubernetesError:
                     serverError = kubernetesError;
-                    watchCancellation.Cancel();
+                    CancelQuietly(watchCancellation);
                     break;
                 default:
                     // A malformed line: skip it, keep the stream.
@@ -134,7 +171,7 @@ internal sealed class EndpointSliceWatcher
         }
 
         // Random spread so that many clients do not re-watch in step.
-        var timeoutSeconds = (int)Math.Ceiling(_config.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble()));
+        var timeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(_config.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble())));
         Log.Watching(_logger, _config.ServiceName, _lease.Namespace, _resourceVersion, timeoutSeconds);
         Arm();
         try
@@ -160,9 +197,11 @@ internal sealed class EndpointSliceWatcher
                 switch (type)
                 {
                     case WatchEventType.Added or WatchEventType.Modified when slice is not null:
+                        sliceEvents++;
                         observer.OnNext(DiscoverySignal.Slice(SliceEvent.Upserted(slice)));
                         break;
                     case WatchEventType.Deleted when slice is not null:
+                        sliceEvents++;
                         observer.OnNext(DiscoverySignal.Slice(SliceEvent.Deleted(slice)));
                         break;
                 }
@@ -180,11 +219,29 @@ internal sealed class EndpointSliceWatcher
         catch (HttpRequestException error) when (!delivered && error.InnerException is EndOfStreamException)
         {
             // KubernetesClient throws on a watch response with zero lines: for us that is a normal end.
-            return WatchOutcome.Ended;
+            return (WatchOutcome.Ended, 0);
+        }
+        catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone)
+        {
+            // Usually 410 arrives as an ERROR event; some proxies and servers answer the request with it instead.
+            return (WatchOutcome.Expired, sliceEvents);
         }
 
         if (serverError is not null) throw serverError;
-        return expired ? WatchOutcome.Expired : idle ? WatchOutcome.Idle : WatchOutcome.Ended;
+        return (expired ? WatchOutcome.Expired : idle ? WatchOutcome.Idle : WatchOutcome.Ended, sliceEvents);
+    }
+
+    /// <summary>A timer may fire just as the request it guards completes and its token source is disposed.</summary>
+    private static void CancelQuietly(CancellationTokenSource cancellation)
+    {
+        try
+        {
+            cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already finished: nothing to cancel.
+        }
     }
 
     private static RetryDecision Classify(Exception error) =>

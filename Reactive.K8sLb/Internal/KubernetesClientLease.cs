@@ -10,7 +10,9 @@ namespace Reactive.K8sLb.Internal;
 internal sealed class KubernetesClientLease : IDisposable
 {
     private readonly DiscoveryConfig _config;
+    private readonly object _gate = new();
     private IKubernetes? _client;
+    private bool _disposed;
     private string? _namespace;
     private bool _ownsClient;
 
@@ -44,17 +46,26 @@ internal sealed class KubernetesClientLease : IDisposable
 
     public void Dispose()
     {
-        if (_ownsClient) _client?.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            if (_ownsClient) _client?.Dispose();
+        }
     }
 
+    // Under the lock: a retry may be creating the client while the subscription is being disposed.
     private void EnsureCreated()
     {
-        if (_client is not null) return;
-        var configuration = _config.ClientConfiguration ?? (KubernetesClientConfiguration.IsInCluster()
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildDefaultConfig());
-        _namespace = _config.Namespace ?? configuration.Namespace ?? "default";
-        _client = new Kubernetes(configuration);
-        _ownsClient = true;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_client is not null) return;
+            var configuration = _config.ClientConfiguration ?? (KubernetesClientConfiguration.IsInCluster()
+                ? KubernetesClientConfiguration.InClusterConfig()
+                : KubernetesClientConfiguration.BuildDefaultConfig());
+            _namespace = _config.Namespace ?? configuration.Namespace ?? "default";
+            _client = new Kubernetes(configuration);
+            _ownsClient = true;
+        }
     }
 }

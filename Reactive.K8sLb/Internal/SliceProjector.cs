@@ -46,6 +46,8 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
             var isTerminating = conditions?.Terminating ?? false;
             if (!isReady && !(isServing && isTerminating)) continue;
 
+            // An endpoint's addresses are fungible (one pod): use the first valid one, as kube-proxy does, so a pod
+            // listing several addresses does not get several shares of the traffic.
             foreach (var address in endpoint.Addresses)
             {
                 var parsed = Parse(family.Value, address, portNumber.Value);
@@ -56,6 +58,7 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
                 }
 
                 (isReady ? ready ??= [] : fallback ??= []).Add(parsed);
+                break;
             }
         }
 

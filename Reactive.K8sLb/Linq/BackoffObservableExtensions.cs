@@ -55,6 +55,9 @@ public static class BackoffObservableExtensions
     /// <param name="classify">What to do about each error. An exception it throws is passed on as the error.</param>
     /// <param name="onRetry">Called before each wait, e.g. to log the attempt, delay and error.</param>
     /// <param name="random">Source of randomness in [0, 1) for the jitter; <see langword="null"/> for <see cref="Random.Shared"/>.</param>
+    /// <param name="resetOnValue">Whether a value from the source starts the delay sequence over. Pass
+    /// <see langword="false"/> when the source emits heartbeats that do not prove it healthy (then only
+    /// <see cref="BackoffOptions.ResetAfter"/> of uninterrupted subscription does). Default <see langword="true"/>.</param>
     /// <returns>The source's elements, across retries.</returns>
     public static IObservable<T> RetryWithBackoff<T>(
         this IObservable<T> source,
@@ -62,7 +65,8 @@ public static class BackoffObservableExtensions
         IScheduler scheduler,
         Func<Exception, RetryDecision> classify,
         Action<RetryAttempt>? onRetry = null,
-        Func<double>? random = null)
+        Func<double>? random = null,
+        bool resetOnValue = true)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(backoff);
@@ -86,7 +90,11 @@ public static class BackoffObservableExtensions
                 current.Disposable = source.Subscribe(
                     value =>
                     {
-                        lock (gate) attempt = 0;
+                        if (resetOnValue)
+                        {
+                            lock (gate) attempt = 0;
+                        }
+
                         observer.OnNext(value);
                     },
                     error =>
