@@ -53,6 +53,13 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     /// slow Subscribe cannot block the channel); the returned subscription is disposed with the resolver. <see langword="null"/> when changes are pushed from outside.</param>
     public ChangeSinkResolver(string target, IScheduler scheduler, ServiceConfig? serviceConfig, ILoggerFactory loggerFactory, Func<ChangeSinkResolver, IDisposable>? connect = null)
     {
+        // Publishing inline would call the listener from Refresh(), which the channel may call under its own lock
+        // (grpc/grpc-dotnet#2380): a deadlock. Refuse schedulers that run work on the calling thread.
+        if (scheduler is ImmediateScheduler or CurrentThreadScheduler)
+        {
+            throw new ArgumentException($"The resolver's scheduler must run work asynchronously; {scheduler.GetType().Name} runs it on the calling thread.", nameof(scheduler));
+        }
+
         _target = target;
         _scheduler = scheduler;
         _serviceConfig = serviceConfig;
