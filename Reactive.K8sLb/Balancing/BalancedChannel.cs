@@ -53,8 +53,9 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     internal ChangeSinkResolver Resolver { get; }
 
     /// <summary>
-    /// Creates a balanced channel. Unless <paramref name="options"/> say otherwise it uses round_robin
-    /// (<see cref="RoundRobinConfig"/>), <see cref="ChannelCredentials.Insecure"/> and a <see cref="SocketsHttpHandler"/>
+    /// Creates a balanced channel. Unless <paramref name="options"/> say otherwise it uses round robin with newly ready
+    /// pods served first (<see cref="NewestFirstRoundRobinConfig"/>; grpc-dotnet's <see cref="RoundRobinConfig"/> is
+    /// available through the options' service config), <see cref="ChannelCredentials.Insecure"/> and a <see cref="SocketsHttpHandler"/>
     /// with <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/>, infinite pooled-connection idle timeout and
     /// HTTP/2 keep-alive pings every 20 seconds with a 10 second timeout while requests are active
     /// (<see cref="HttpKeepAlivePingPolicy.WithActiveRequests"/>: dead pods are detected during calls, and servers
@@ -82,7 +83,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         var loggerFactory = options?.LoggerFactory ?? NullLoggerFactory.Instance;
         var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory);
         var channelOptions = Copy(options);
-        channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } };
+        channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() } };
         channelOptions.Credentials ??= ChannelCredentials.Insecure;
         if (channelOptions.HttpHandler is null)
         {

@@ -63,9 +63,11 @@ public sealed class KubernetesLoadBalancingOptions
     public Func<EndPoint, BalancerAddress>? Build { get; set; }
 
     /// <summary>The service config the resolver reports with every address list (it overrides the channel's unless
-    /// <c>GrpcChannelOptions.DisableResolverServiceConfig</c> is set). The default value is round_robin; set
-    /// <see langword="null"/> to leave the policy to the channel's <c>ServiceConfig</c>.</summary>
-    public ServiceConfig? ServiceConfig { get; set; } = new() { LoadBalancingConfigs = { new RoundRobinConfig() } };
+    /// <c>GrpcChannelOptions.DisableResolverServiceConfig</c> is set). The default value is
+    /// <c>newest_first_round_robin</c> (see <see cref="NewestFirstRoundRobinBalancerFactory"/>), falling back to
+    /// grpc-dotnet's round_robin where that policy is not registered; set <see langword="null"/> to leave the policy to
+    /// the channel's <c>ServiceConfig</c>.</summary>
+    public ServiceConfig? ServiceConfig { get; set; } = new() { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig(), new RoundRobinConfig() } };
 
     /// <summary>The discovery source for a configuration. The default value is <see langword="null"/>: Kubernetes
     /// EndpointSlice discovery. Set it to share one Kubernetes client or to plug in another source.</summary>

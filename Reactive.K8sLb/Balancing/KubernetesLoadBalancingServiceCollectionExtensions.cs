@@ -9,7 +9,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class KubernetesLoadBalancingServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="KubernetesResolverFactory"/> as a <see cref="ResolverFactory"/> singleton, so channels
+    /// Registers <see cref="KubernetesResolverFactory"/> as a <see cref="ResolverFactory"/> singleton and
+    /// <see cref="NewestFirstRoundRobinBalancerFactory"/> as a <see cref="LoadBalancerFactory"/>, so channels
     /// whose <c>GrpcChannelOptions.ServiceProvider</c> is this provider (gRPC clients from
     /// <c>AddGrpcClient</c> get it automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses.
     /// Calling it again adds no second factory: the first registration and its options win.
@@ -23,6 +24,7 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
         var options = new KubernetesLoadBalancingOptions();
         configure?.Invoke(options);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, KubernetesResolverFactory>(_ => new KubernetesResolverFactory(options)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, NewestFirstRoundRobinBalancerFactory>());
         return services;
     }
 }

@@ -3,14 +3,26 @@ using Grpc.Net.Client.Balancer;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// A service provider that adds one <see cref="ResolverFactory"/> in front of the user's provider (if any): the
-/// channel asks for <c>IEnumerable&lt;ResolverFactory&gt;</c>; every other service comes from the user's provider.
+/// A service provider that adds one <see cref="ResolverFactory"/> in front of the user's provider (if any), and the
+/// newest-first round-robin <see cref="LoadBalancerFactory"/> unless the user's provider has one of that name: the
+/// channel asks for <c>IEnumerable&lt;ResolverFactory&gt;</c> and <c>IEnumerable&lt;LoadBalancerFactory&gt;</c>; every
+/// other service comes from the user's provider.
 /// </summary>
 internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner) : IServiceProvider
 {
+    private static readonly LoadBalancerFactory NewestFirst = new NewestFirstRoundRobinBalancerFactory();
+
     public object? GetService(Type serviceType)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceType == typeof(IEnumerable<LoadBalancerFactory>))
+        {
+            var others = inner?.GetService(serviceType) as IEnumerable<LoadBalancerFactory> ?? [];
+            return others.Any(f => string.Equals(f.Name, NewestFirst.Name, StringComparison.OrdinalIgnoreCase))
+                ? others.ToArray()
+                : others.Append(NewestFirst).ToArray();
+        }
+
         if (serviceType == typeof(IEnumerable<ResolverFactory>))
         {
             var others = inner?.GetService(serviceType) as IEnumerable<ResolverFactory> ?? [];

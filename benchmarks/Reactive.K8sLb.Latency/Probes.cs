@@ -16,14 +16,15 @@ internal sealed record Published(long Timestamp, HashSet<string> Hosts);
 /// <summary>
 /// Observes "resolver update published": grpc-dotnet's ConnectionManager calls the load balancer's
 /// <see cref="LoadBalancer.UpdateChannelState"/> synchronously inside the resolver's listener call, so a load balancer
-/// that records the time and then delegates to round_robin sees exactly the listener calls, for any resolver (ours or
+/// that records the time and then delegates to a round-robin policy sees exactly the listener calls, for any resolver (ours or
 /// the DNS-style polling one). With <c>connect: false</c> it never creates subchannels (data-only address sets).
 /// </summary>
-internal sealed class ProbeBalancerFactory(bool connect) : LoadBalancerFactory
+internal sealed class ProbeBalancerFactory(bool connect, LoadBalancerFactory? inner = null) : LoadBalancerFactory
 {
     public const string PolicyName = "probe_rr";
 
-    private readonly RoundRobinBalancerFactory _inner = new();
+    // The policy under the probe: grpc-dotnet's round_robin unless given (our channels use newest-first round robin).
+    private readonly LoadBalancerFactory _inner = inner ?? new RoundRobinBalancerFactory();
     private int _count;
 
     public override string Name => PolicyName;

@@ -172,10 +172,11 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
 {
     var result = new ModeResult();
     var service = emulator.AddService("default", $"lat-{n}", new EmulatedServicePort("grpc", pods.Port));
-    var current = new List<string>(pool.Take(3));
+    var current = new List<string>(pool.Take(o.InitialPods));
     foreach (var ip in current) service.AddPod(ip);
 
-    var probe = new ProbeBalancerFactory(connect: true);
+    // Each side with its own default policy: ours serves a newly ready pod first, DNS-style users get round_robin.
+    var probe = new ProbeBalancerFactory(connect: true, mode.DnsInterval is null && !o.PlainRoundRobin ? new NewestFirstRoundRobinBalancerFactory() : null);
     var seenInsert = new ConcurrentDictionary<string, long>();
     var seenRemove = new ConcurrentDictionary<string, long>();
     ChannelBase channel;
@@ -325,7 +326,7 @@ async Task<RollResult> RunRollingUpdateAsync()
         foreach (var ip in oldIps) s.AddPod(ip);
     });
 
-    var probe = new ProbeBalancerFactory(connect: true);
+    var probe = new ProbeBalancerFactory(connect: true, new NewestFirstRoundRobinBalancerFactory());
     var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(probe).BuildServiceProvider();
     using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = sp, ServiceConfig = ProbeConfig() });
     KubernetesDiscovery.Observe(Config("roll", debounce: null)).ApplyTo(channel);
@@ -471,7 +472,7 @@ internal sealed class SyncResult
     public int Addresses { get; set; }
 }
 
-internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath)
+internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath, int InitialPods = 3, bool PlainRoundRobin = false)
 {
     public static Options? Parse(string[] args)
     {
@@ -491,12 +492,14 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 case "--roll-pace-ms": o = o with { RollPace = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--sync-endpoints": o = o with { SyncEndpoints = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--out": o = o with { OutPath = Next() }; break;
+                case "--pods": o = o with { InitialPods = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--round-robin": o = o with { PlainRoundRobin = true }; break;
                 default:
-                    Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--out PATH]");
+                    Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
                     return null;
             }
         }
 
-        return o;
+        return o with { PoolSize = Math.Max(o.PoolSize, o.InitialPods + 3) };
     }
 }
