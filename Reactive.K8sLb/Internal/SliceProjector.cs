@@ -97,20 +97,32 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
 
     // IPAddress.TryParse accepts "1", "1.2" and "0x7f.1", and reads "010" as octal (010.0.0.1 -> 8.0.0.1). Kubernetes
     // writes dotted quads and its legacy validation reads leading zeros as decimal: do exactly that.
+    // One pass without allocations: this runs for every endpoint of every projected slice.
     private static IPAddress? ParseDottedDecimal(string text)
     {
-        var parts = text.Split('.');
-        if (parts.Length != 4) return null;
-        var bytes = new byte[4];
-        for (var i = 0; i < 4; i++)
+        Span<byte> octets = stackalloc byte[4];
+        int octet = 0, value = 0, digits = 0;
+        foreach (var c in text)
         {
-            if (parts[i].Length is 0 or > 3 || !parts[i].All(char.IsAsciiDigit)) return null;
-            var value = int.Parse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture);
-            if (value > 255) return null;
-            bytes[i] = (byte)value;
+            if (c == '.')
+            {
+                if (digits == 0 || octet == 3) return null;
+                octets[octet++] = (byte)value;
+                value = digits = 0;
+            }
+            else if (char.IsAsciiDigit(c) && ++digits <= 3 && (value = (value * 10) + (c - '0')) <= 255)
+            {
+                continue;
+            }
+            else
+            {
+                return null;
+            }
         }
 
-        return new IPAddress(bytes);
+        if (octet != 3 || digits == 0) return null;
+        octets[3] = (byte)value;
+        return new IPAddress(octets);
     }
 
     private void WarnOnce(string key, string what, Action log)
