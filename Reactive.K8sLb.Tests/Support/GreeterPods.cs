@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Testing;
 using Reactive.K8sLb.Tests.Greet;
 
 namespace Reactive.K8sLb.Tests.Support;
@@ -36,7 +32,7 @@ internal sealed class GreeterPods : IAsyncDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            var pods = new GreeterPods(FreePort());
+            var pods = new GreeterPods(LoopbackGrpcPod.FreePort());
             try
             {
                 for (var i = 0; i < count; i++) await pods.AddAsync();
@@ -55,15 +51,7 @@ internal sealed class GreeterPods : IAsyncDisposable
         var n = Interlocked.Increment(ref _next);
         var name = $"pod-{n}";
         var ip = IPAddress.Parse($"127.0.0.{n + 1}");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(ip, Port, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new PodIdentity(name, this));
-        var app = builder.Build();
-        app.MapGrpcService<GreeterService>();
-        await app.StartAsync();
+        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(ip, Port, s => s.AddSingleton(new PodIdentity(name, this)));
         _pods[name] = new Pod(name, new IPEndPoint(ip, Port), app);
         return name;
     }
@@ -95,13 +83,6 @@ internal sealed class GreeterPods : IAsyncDisposable
     {
         Hits.AddOrUpdate(name, 1, (_, n) => n + 1);
         FirstHit.TryAdd(name, Stopwatch.GetTimestamp());
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     private sealed record Pod(string Name, IPEndPoint EndPoint, WebApplication App);

@@ -1,15 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Greet;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Testing;
 
 namespace Reactive.K8sLb.Latency;
 
@@ -44,23 +40,13 @@ internal sealed class GreeterPods : IAsyncDisposable
 
     public ConcurrentDictionary<string, PodCounters> Counters { get; } = new();
 
-    public static GreeterPods Create() => new(FreePort());
+    public static GreeterPods Create() => new(LoopbackGrpcPod.FreePort());
 
     public PodCounters CountersOf(string ip) => Counters.GetOrAdd(ip, _ => new PodCounters());
 
     public async Task StartAsync(string ip)
     {
-        var address = IPAddress.Parse(ip);
-        if (!IPAddress.IsLoopback(address)) throw new InvalidOperationException($"{ip} is not a loopback address.");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(address, Port, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new Identity(ip, CountersOf(ip)));
-        var app = builder.Build();
-        app.MapGrpcService<GreeterService>();
-        await app.StartAsync();
+        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(new Identity(ip, CountersOf(ip))));
         _apps[ip] = app;
     }
 
@@ -95,13 +81,6 @@ internal sealed class GreeterPods : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_apps.Keys.ToArray().Select(StopAsync));
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     private sealed record Identity(string Ip, PodCounters Counters);

@@ -1,15 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Greet;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Testing;
 
 namespace Demo;
 
@@ -27,12 +23,7 @@ internal sealed class PodServers : IAsyncDisposable
 
     public int Port { get; }
 
-    public static PodServers Create()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
-        return new PodServers(((IPEndPoint)socket.LocalEndPoint!).Port);
-    }
+    public static PodServers Create() => new(LoopbackGrpcPod.FreePort());
 
     /// <summary>Starts the next pod; returns its name and IP.</summary>
     public async Task<(string Name, string Ip)> StartNextAsync(CancellationToken cancellationToken)
@@ -41,16 +32,8 @@ internal sealed class PodServers : IAsyncDisposable
         if (n > 250) throw new InvalidOperationException("Out of loopback addresses.");
         var name = $"greeter-{n}";
         var ip = $"127.0.0.{n + 1}";
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(ip), Port, l => l.Protocols = HttpProtocols.Http2));
-        builder.Services.AddGrpc();
         var served = _served.GetOrAdd(name, _ => new ConcurrentQueue<long>());
-        builder.Services.AddSingleton(new PodIdentity(name, served));
-        var app = builder.Build();
-        app.MapGrpcService<GreeterService>();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(new PodIdentity(name, served)), cancellationToken).ConfigureAwait(false);
         _apps[name] = app;
         return (name, ip);
     }
