@@ -69,7 +69,7 @@ internal sealed class EndpointSetTracker
                 if (sliceKey is null) return [];
                 _slices.TryGetValue(sliceKey, out var before);
                 var after = sliceEvent.Kind == SliceEventKind.Upserted ? Store(sliceKey, sliceEvent.Slice!) : Forget(sliceKey);
-                changes = Mode() == modeBefore ? Reconcile(before, after) : Recompute();
+                changes = Mode() == modeBefore ? Reconcile(before, after, modeBefore) : Recompute();
                 break;
         }
 
@@ -121,7 +121,7 @@ internal sealed class EndpointSetTracker
     }
 
     /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
-    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after)
+    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after, (int Active, bool Fallback) mode)
     {
         var touched = new List<EndPoint>(
             (after is null ? 0 : after.Ready.Length + after.Fallback.Length) + (before is null ? 0 : before.Ready.Length + before.Fallback.Length));
@@ -132,7 +132,7 @@ internal sealed class EndpointSetTracker
         var removes = new List<Change<EndPoint>>();
         foreach (var endpoint in touched)
         {
-            var wanted = IsWanted(endpoint);
+            var wanted = IsWanted(endpoint, mode);
             if (wanted && _current.Add(endpoint)) inserts.Add(Change.Insert(endpoint));
             else if (!wanted && _current.Remove(endpoint)) removes.Add(Change.Remove(endpoint));
         }
@@ -167,9 +167,9 @@ internal sealed class EndpointSetTracker
         return changes;
     }
 
-    private bool IsWanted(EndPoint endpoint)
+    private bool IsWanted(EndPoint endpoint, (int Active, bool Fallback) mode)
     {
-        var (active, fallback) = Mode();
+        var (active, fallback) = mode;
         var family = FamilyOf(endpoint);
         if ((active & (1 << (int)family)) == 0) return false;
         var counts = _families[(int)family];
