@@ -3,9 +3,10 @@ namespace Reactive.K8sLb.Internal;
 /// <summary>What a discovery source reports: a slice event, or a change of its health.</summary>
 internal sealed class DiscoverySignal
 {
-    private DiscoverySignal(SliceEvent? sliceEvent, DiscoveryHealth health, string? message, Exception? error)
+    private DiscoverySignal(SliceEvent? sliceEvent, DiscoveryHealth health, string? message, Exception? error, string? @namespace = null)
     {
         SliceEvent = sliceEvent;
+        Namespace = @namespace;
         Health = health;
         Message = message;
         Error = error;
@@ -13,13 +14,16 @@ internal sealed class DiscoverySignal
 
     public SliceEvent? SliceEvent { get; }
 
+    /// <summary>The namespace actually watched (known once the client exists), for status messages; else null.</summary>
+    public string? Namespace { get; }
+
     public DiscoveryHealth Health { get; }
 
     public string? Message { get; }
 
     public Exception? Error { get; }
 
-    public static DiscoverySignal Slice(SliceEvent sliceEvent) => new(sliceEvent, DiscoveryHealth.Healthy, null, null);
+    public static DiscoverySignal Slice(SliceEvent sliceEvent, string? @namespace = null) => new(sliceEvent, DiscoveryHealth.Healthy, null, null, @namespace);
 
     public static DiscoverySignal Healthy { get; } = new(null, DiscoveryHealth.Healthy, null, null);
 

@@ -60,7 +60,7 @@ internal sealed class EndpointSliceWatcher
                 var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
                 _resourceVersion = resourceVersion;
                 listed = true;
-                observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices)));
+                observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), _lease.Namespace));
             }
 
             var started = _scheduler.Now;
