@@ -48,14 +48,16 @@ public static partial class KubernetesDiscovery
     /// </summary>
     /// <param name="config">What to discover.</param>
     /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>.</param>
-    /// <param name="build">Maps an endpoint to a balancer address (and its attributes, such as a TLS host override).</param>
+    /// <param name="build">Maps an endpoint to a balancer address (and its attributes, such as a TLS host override). An
+    /// endpoint for which it throws or returns <see langword="null"/> is skipped and logged; discovery continues. An
+    /// exception thrown by <paramref name="tx"/> is logged and does not stop discovery.</param>
     /// <returns>Dispose to stop the watch.</returns>
     public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
-        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build);
+        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
     }
 
     private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>

@@ -61,7 +61,7 @@ public sealed class AddressMappingTests
             var address = new BalancerAddress(ip.Address.ToString(), ip.Port);
             address.Attributes.Set(HostOverride, "greeter.demo.svc");
             return address;
-        });
+        }, NullLoggerFactory.Instance);
         source.Insert(new IPEndPoint(IPAddress.Parse("10.0.0.1"), 80));
         scheduler.Start();
 
@@ -77,12 +77,14 @@ public sealed class AddressMappingTests
         var results = new List<ResolverResult>();
         resolver.Start(results.Add);
         var source = new FakeDiscovery();
-        using var subscription = DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), BalancerAddresses.Default);
+        using var subscription = DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), BalancerAddresses.Default, NullLoggerFactory.Instance);
 
         source.Push(FakeDiscovery.Healthy);
         scheduler.Start();
 
-        Assert.That(results.Single().Addresses, Is.Empty, "an empty synchronized snapshot is published");
+        // An empty synchronized snapshot is published as a failure naming the reason (the status message).
+        Assert.That(results.Single().Status.StatusCode, Is.EqualTo(Grpc.Core.StatusCode.Unavailable));
+        Assert.That(((AddressSetUnavailableException)results.Single().Status.DebugException!).Reason, Is.EqualTo(AddressSetUnavailableReason.NoEndpoints));
     }
 
     [Test]
@@ -92,7 +94,7 @@ public sealed class AddressMappingTests
         var received = new List<Change<BalancerAddress>>();
         var a = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 80);
         var b = new IPEndPoint(IPAddress.Parse("10.0.0.2"), 80);
-        using var subscription = DiscoveryApplier.DiscoverCore(source, System.Reactive.Observer.Create<Change<BalancerAddress>>(received.Add), BalancerAddresses.Default);
+        using var subscription = DiscoveryApplier.DiscoverCore(source, System.Reactive.Observer.Create<Change<BalancerAddress>>(received.Add), BalancerAddresses.Default, NullLoggerFactory.Instance);
 
         source.Insert(a, b);
         source.Remove(a);
@@ -105,7 +107,7 @@ public sealed class AddressMappingTests
     public void DiscoverCore_Dispose_StopsTheSourceSubscription()
     {
         var source = new FakeDiscovery();
-        var subscription = DiscoveryApplier.DiscoverCore(source, System.Reactive.Observer.Create<Change<BalancerAddress>>(_ => { }), BalancerAddresses.Default);
+        var subscription = DiscoveryApplier.DiscoverCore(source, System.Reactive.Observer.Create<Change<BalancerAddress>>(_ => { }), BalancerAddresses.Default, NullLoggerFactory.Instance);
         Assert.That(source.HasObservers, Is.True);
 
         subscription.Dispose();
@@ -138,7 +140,7 @@ public sealed class AddressMappingTests
         channel.Resolver.Start(results.Add);
         var source = new FakeDiscovery();
 
-        using var subscription = DiscoveryApplier.DiscoverCore(source, channel.Updates, BalancerAddresses.Default);
+        using var subscription = DiscoveryApplier.DiscoverCore(source, channel.Updates, BalancerAddresses.Default, NullLoggerFactory.Instance);
         source.Fail("Unauthorized");
         scheduler.Start();
 
@@ -155,11 +157,11 @@ public sealed class AddressMappingTests
         channel.Resolver.Start(results.Add);
         var sink = (IDiscoveryUpdateSink)channel.Updates;
 
-        Assert.That(() => sink.Apply([Change.Insert(new BalancerAddress("10.0.0.1", 80)), Change.Insert<BalancerAddress>(null!)], FakeDiscovery.Healthy),
+        Assert.That(() => sink.Apply([Change.Insert(new BalancerAddress("10.0.0.1", 80)), Change.Insert<BalancerAddress>(null!)], FakeDiscovery.Healthy, 0),
             Throws.ArgumentException);
-        scheduler.Start();
+        scheduler.AdvanceBy(1);
 
         Assert.That(channel.Resolver.Count, Is.Zero);
-        Assert.That(results, Is.Empty);
+        Assert.That(results.Select(r => r.Status.StatusCode), Is.EqualTo(new[] { Grpc.Core.StatusCode.Unavailable }), "only the 'waiting for the first snapshot' result");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Reactive.Linq;
 using Grpc.Net.Client;
@@ -47,9 +48,9 @@ public sealed class ArgumentTests
         var source = new FakeDiscovery();
         var tx = System.Reactive.Observer.Create<Change<BalancerAddress>>(_ => { });
 
-        Assert.That(() => DiscoveryApplier.DiscoverCore(null!, tx, BalancerAddresses.Default), Throws.ArgumentNullException);
-        Assert.That(() => DiscoveryApplier.DiscoverCore(source, null!, BalancerAddresses.Default), Throws.ArgumentNullException);
-        Assert.That(() => DiscoveryApplier.DiscoverCore(source, tx, null!), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(null!, tx, BalancerAddresses.Default, NullLoggerFactory.Instance), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(source, null!, BalancerAddresses.Default, NullLoggerFactory.Instance), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(source, tx, null!, NullLoggerFactory.Instance), Throws.ArgumentNullException);
     }
 
     [Test]

@@ -36,6 +36,10 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
 
     private static string[] Hosts(ResolverResult result) => [.. result.Addresses!.Select(a => a.EndPoint.Host).Order()];
 
+    /// <summary>The reason of each published failure (<see langword="null"/> for an address list).</summary>
+    private AddressSetUnavailableReason?[] Reasons() =>
+        [.. _results.Select(r => (r.Status.DebugException as AddressSetUnavailableException)?.Reason)];
+
     [Test]
     public void Apply_ManyChangesInOneUpdate_PublishesOnceWithTheFullSet()
     {
@@ -93,15 +97,15 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
     }
 
     [Test]
-    public void Refresh_BeforeSynchronization_PublishesNothing()
+    public void Refresh_BeforeSynchronization_RepublishesOnlyTheWaitingResult()
     {
         _resolver.Start(_results.Add);
         _resolver.Apply(Inserts(1), Connecting);
 
         _resolver.Refresh();
-        _scheduler.Start();
+        _scheduler.AdvanceBy(1);
 
-        Assert.That(_results, Is.Empty);
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.WaitingForFirstSnapshot }));
     }
 
     [Test]
@@ -147,31 +151,32 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
     }
 
     [Test]
-    public void Synchronized_EmptySet_PublishesAnEmptyList()
+    public void Synchronized_EmptySet_PublishesUnavailableWithTheStatusMessage()
     {
         _resolver.Start(_results.Add);
 
-        _resolver.Apply([], Synchronized);
+        _resolver.Apply([], Synchronized with { Message = "no ready endpoints for Service demo/greeter" });
         _scheduler.Start();
 
         Assert.That(_results, Has.Count.EqualTo(1));
-        Assert.That(_results[0].Status.StatusCode, Is.EqualTo(StatusCode.OK));
-        Assert.That(_results[0].Addresses, Is.Empty);
+        Assert.That(_results[0].Status.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+        Assert.That(_results[0].Status.Detail, Is.EqualTo("no ready endpoints for Service demo/greeter"));
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.NoEndpoints }));
     }
 
     [Test]
-    public void ChangesBeforeSynchronization_PublishNothing_UntilSynchronized()
+    public void ChangesBeforeSynchronization_AreNotPublished_UntilSynchronized()
     {
         _resolver.Start(_results.Add);
 
         _resolver.Apply(Inserts(1, 2), Connecting);
-        _scheduler.Start();
-        Assert.That(_results, Is.Empty);
+        _scheduler.AdvanceBy(1);
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.WaitingForFirstSnapshot }));
 
         _resolver.Apply(Inserts(3), Synchronized);
         _scheduler.Start();
-        Assert.That(_results, Has.Count.EqualTo(1));
-        Assert.That(Hosts(_results[0]), Is.EqualTo(new[] { "10.0.0.1", "10.0.0.2", "10.0.0.3" }));
+        Assert.That(_results, Has.Count.EqualTo(2));
+        Assert.That(Hosts(_results[1]), Is.EqualTo(new[] { "10.0.0.1", "10.0.0.2", "10.0.0.3" }));
     }
 
     [Test]
@@ -256,7 +261,7 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
     }
 
     [Test]
-    public void Dispose_StopsPublishing()
+    public void Dispose_PublishesOneFinalFailure_ThenNothing()
     {
         _resolver.Start(_results.Add);
         _resolver.Apply(Inserts(1), Synchronized);
@@ -264,7 +269,8 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
         _resolver.Dispose();
         _scheduler.Start();
 
-        Assert.That(_results, Is.Empty);
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.Disposed }));
+        Assert.That(_results.Single().Status.StatusCode, Is.EqualTo(StatusCode.Unavailable));
     }
 
     [Test]

@@ -13,6 +13,7 @@ namespace Reactive.K8sLb.Tests.Core;
 public sealed class LeadingEdgeDebounceTests : ReactiveTest
 {
     private const string Synced = "(Healthy, synchronized)";
+    private const string SyncedNoSlices = "(Healthy, synchronized: no EndpointSlices for Service 'grpc-server': check that the Service exists and has a selector)";
 
     private static DiscoveryConfig Config(TestScheduler scheduler) => new("grpc-server", 8080)
     {
@@ -59,7 +60,7 @@ public sealed class LeadingEdgeDebounceTests : ReactiveTest
 
         Assert.That(observer.Messages, Is.EqualTo(new[]
         {
-            OnNext(205, $"[] {Synced}"),
+            OnNext(205, $"[] {SyncedNoSlices}"),
             OnNext(300, $"[Insert 10.0.0.1:8080] {Synced}"),
             OnNext(380, $"[Insert 10.0.0.3:8080] {Synced}"),
         }));

@@ -274,6 +274,7 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
     };
 
     private const string Synced = "(Healthy, synchronized)";
+    private const string SyncedNoSlices = "(Healthy, synchronized: no EndpointSlices for Service 'grpc-server': check that the Service exists and has a selector)";
 
     [Test]
     public void ToEndpointChanges_FirstReset_FlushesImmediately()
@@ -294,7 +295,7 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
 
         var observer = scheduler.Start(() => source.ToEndpointChanges(Config(scheduler)).Updates.Select(u => u.ToString()));
 
-        Assert.That(observer.Messages, Is.EqualTo(new[] { OnNext(210, $"[] {Synced}") }));
+        Assert.That(observer.Messages, Is.EqualTo(new[] { OnNext(210, $"[] {SyncedNoSlices}") }));
     }
 
     [Test]
@@ -345,7 +346,7 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(observer.Messages, Is.EqualTo(new[] { OnNext(210, $"[] {Synced}") }));
+            Assert.That(observer.Messages, Is.EqualTo(new[] { OnNext(210, $"[] {SyncedNoSlices}") }));
             Assert.That(source.Subscriptions, Is.EqualTo(new[] { Subscribe(200, 250) }));
         }
     }
@@ -364,7 +365,7 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
 
         Assert.That(observer.Messages, Is.EqualTo(new[]
         {
-            OnNext(210, $"[] {Synced}"),
+            OnNext(210, $"[] {SyncedNoSlices}"),
             OnNext(230, $"[Insert 10.0.0.1:8080] {Synced}"),
             OnError<string>(230, error),
         }));
@@ -383,7 +384,7 @@ public sealed class ToEndpointChangesDebounceTests : ReactiveTest
 
         Assert.That(observer.Messages, Is.EqualTo(new[]
         {
-            OnNext(210, $"[] {Synced}"),
+            OnNext(210, $"[] {SyncedNoSlices}"),
             OnNext(230, $"[Insert 10.0.0.1:8080] {Synced}"),
             OnCompleted<string>(230),
         }));

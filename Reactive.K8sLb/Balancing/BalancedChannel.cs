@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Reactive.K8sLb.Internal;
 
@@ -32,11 +33,12 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     private readonly ChangeSink _sink;
     private bool _disposed;
 
-    private BalancedChannel(string target, GrpcChannel channel, ChangeSinkResolver resolver)
+    private BalancedChannel(string target, GrpcChannel channel, ChangeSinkResolver resolver, ILoggerFactory loggerFactory)
         : base(target)
     {
         Channel = channel;
         Resolver = resolver;
+        LoggerFactory = loggerFactory;
         _sink = new ChangeSink(resolver);
     }
 
@@ -51,6 +53,9 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     public IObserver<Change<BalancerAddress>> Updates => _sink;
 
     internal ChangeSinkResolver Resolver { get; }
+
+    /// <summary>The channel options' logger factory (for the applier's warnings).</summary>
+    internal ILoggerFactory LoggerFactory { get; }
 
     /// <summary>
     /// Creates a balanced channel. Unless <paramref name="options"/> say otherwise it uses round robin with newly ready
@@ -81,7 +86,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         var id = Interlocked.Increment(ref s_nextId).ToString(CultureInfo.InvariantCulture);
         var target = $"{SinkResolverFactory.Scheme}://{id}";
         var loggerFactory = options?.LoggerFactory ?? NullLoggerFactory.Instance;
-        var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory);
+        var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory, subject: $"balanced channel {target}");
         var channelOptions = Copy(options);
         channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() } };
         channelOptions.Credentials ??= ChannelCredentials.Insecure;
@@ -93,7 +98,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
 
         channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider);
         var channel = GrpcChannel.ForAddress(new Uri(target), channelOptions);
-        return new BalancedChannel(target, channel, resolver);
+        return new BalancedChannel(target, channel, resolver, loggerFactory);
     }
 
     /// <summary>Disposes everything subscribed through <see cref="BalancedChannelExtensions.ApplyTo"/> (so watches

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Reactive.Linq;
 using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal;
 
@@ -17,8 +16,9 @@ public static class BalancedChannelExtensions
     /// </summary>
     /// <param name="source">The endpoint changes.</param>
     /// <param name="channel">The channel whose addresses follow the source.</param>
-    /// <param name="build">Maps an endpoint to a balancer address; it must be deterministic because removes are mapped
-    /// too. <see langword="null"/> for the default: an <see cref="IPEndPoint"/> becomes
+    /// <param name="build">Maps an endpoint to a balancer address. It is called once per inserted endpoint (a remove
+    /// reuses that address); if it throws or returns <see langword="null"/>, that endpoint is skipped and logged (once)
+    /// and discovery continues for every other one. <see langword="null"/> for the default: an <see cref="IPEndPoint"/> becomes
     /// <c>new BalancerAddress(ip.Address.ToString(), port)</c>, a <see cref="DnsEndPoint"/>
     /// <c>new BalancerAddress(host, port)</c>. A custom one can set attributes, for example
     /// <c>new BalancerAttributesKey&lt;string&gt;("HostOverride")</c> for TLS host names.</param>
@@ -34,8 +34,8 @@ public static class BalancedChannelExtensions
         var subscription = new System.Reactive.Disposables.SingleAssignmentDisposable();
         var tracked = channel.Track(subscription);
         subscription.Disposable = source is IDiscoveryObservable discovery
-            ? DiscoveryApplier.DiscoverCore(discovery, channel.Updates, build)
-            : source.Select(change => DiscoveryApplier.Map(change, build)).Subscribe(channel.Updates);
+            ? DiscoveryApplier.DiscoverCore(discovery, channel.Updates, build, channel.LoggerFactory)
+            : DiscoveryApplier.ApplyChanges(source, channel.Updates, build, channel.LoggerFactory);
         return tracked;
     }
 }

@@ -69,7 +69,8 @@ public sealed class KubernetesResolverFactory : ResolverFactory
             _options.Scheduler ?? TaskPoolScheduler.Default,
             serviceConfig,
             loggerFactory,
-            resolver => DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build));
+            resolver => DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build, loggerFactory),
+            subject: config.Namespace is null ? $"Service '{config.ServiceName}'" : $"Service {config.Namespace}/{config.ServiceName}");
     }
 
     private DiscoveryConfig CreateConfig(string service, string? ns, ServicePort port, ILoggerFactory loggerFactory)

@@ -23,13 +23,17 @@ internal sealed class ChangeDebouncer<T> : IDisposable
     private readonly SerialDisposable _quietTimer = new();
     private readonly SerialDisposable _maxTimer = new();
     private readonly bool _leading;
+    private readonly bool _flushEmptyBatches;
     private bool _holding;
     private long _generation;
     private DateTimeOffset _quietFrom = DateTimeOffset.MinValue;
 
-    public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null, bool leading = false)
+    /// <param name="flushEmptyBatches">Whether a held batch whose changes cancelled out still reaches <paramref name="flush"/>
+    /// (as an empty list), for callers that carry other state with each batch.</param>
+    public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null, bool leading = false, bool flushEmptyBatches = false)
     {
         _leading = leading;
+        _flushEmptyBatches = flushEmptyBatches;
         _quiet = quiet;
         _maxDelay = maxDelay < quiet ? quiet : maxDelay;
         _scheduler = scheduler;
@@ -72,6 +76,9 @@ internal sealed class ChangeDebouncer<T> : IDisposable
     }
 
     /// <summary>Emits what is held now (an empty list when nothing is) and stops the timers.</summary>
+    /// <summary>Whether changes are being held for a later flush.</summary>
+    public bool IsHolding => _holding;
+
     public void FlushNow()
     {
         _generation++;
@@ -99,7 +106,7 @@ internal sealed class ChangeDebouncer<T> : IDisposable
             _quietTimer.Disposable = null;
             _maxTimer.Disposable = null;
             var changes = _buffer.Drain();
-            if (changes.Count > 0) _flush(changes);
+            if (changes.Count > 0 || _flushEmptyBatches) _flush(changes);
         }
     }
 }

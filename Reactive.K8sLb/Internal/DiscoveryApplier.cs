@@ -1,33 +1,39 @@
 using System.Net;
 using System.Reactive;
 using Grpc.Net.Client.Balancer;
+using Microsoft.Extensions.Logging;
 
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
 /// The analogue of tonic-lb-k8s's <c>discover(config, tx, build)</c>: subscribes to a discovery source's updates and
-/// sends each change, mapped by <c>build</c>, to <c>tx</c>. When <c>tx</c> also accepts whole updates
-/// (<see cref="IDiscoveryUpdateSink"/>, as <see cref="BalancedChannel.Updates"/> does) each update is applied as one
-/// step with its status, so synchronisation (even to an empty set) and failures reach the resolver. Errors and
-/// completion of the source are passed on to <c>tx</c>.
+/// sends each change, mapped by <c>build</c> (through an <see cref="AddressBuilder"/>: a failing build skips that
+/// endpoint only), to <c>tx</c>. When <c>tx</c> also accepts whole updates (<see cref="IDiscoveryUpdateSink"/>, as
+/// <see cref="BalancedChannel.Updates"/> does) each update is applied as one step with its status, so synchronisation
+/// (even to an empty set) and failures reach the resolver. Errors and completion of the source are passed on to
+/// <c>tx</c>; an exception thrown by a user's <c>tx</c> is logged and does not stop discovery.
 /// </summary>
 internal static class DiscoveryApplier
 {
     /// <summary>Subscribes <paramref name="tx"/> to <paramref name="source"/>.</summary>
     /// <param name="source">The discovery source.</param>
     /// <param name="tx">Receives the mapped changes.</param>
-    /// <param name="build">Maps an endpoint to a balancer address; must be deterministic (removes are mapped too).</param>
+    /// <param name="build">Maps an endpoint to a balancer address.</param>
+    /// <param name="loggerFactory">Where build failures and observer failures are logged.</param>
     /// <returns>The subscription; disposing it stops the source (the watch).</returns>
-    internal static IDisposable DiscoverCore(IDiscoveryObservable source, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build)
+    internal static IDisposable DiscoverCore(IDiscoveryObservable source, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var logger = loggerFactory.CreateLogger("Reactive.K8sLb.Applier");
+        var builder = new AddressBuilder(build, logger);
 
         if (tx is IDiscoveryUpdateSink sink)
         {
             return source.Updates.Subscribe(Observer.Create<DiscoveryUpdate>(
-                update => sink.Apply(Map(update.Changes, build), update.Status),
+                update => sink.Apply(builder.Map(update.Changes), update.Status, builder.Skipped),
                 tx.OnError,
                 tx.OnCompleted));
         }
@@ -35,19 +41,39 @@ internal static class DiscoveryApplier
         return source.Updates.Subscribe(Observer.Create<DiscoveryUpdate>(
             update =>
             {
-                foreach (var change in update.Changes) tx.OnNext(Map(change, build));
+                foreach (var change in update.Changes)
+                {
+                    if (builder.TryMap(change, out var mapped)) Guard(logger, () => tx.OnNext(mapped));
+                }
             },
-            tx.OnError,
-            tx.OnCompleted));
+            error => Guard(logger, () => tx.OnError(error)),
+            () => Guard(logger, tx.OnCompleted)));
     }
 
-    internal static Change<BalancerAddress> Map(Change<EndPoint> change, Func<EndPoint, BalancerAddress> build) =>
-        new(change.Kind, build(change.Item) ?? throw new InvalidOperationException($"The address builder returned null for {change.Item}."));
-
-    private static Change<BalancerAddress>[] Map(IReadOnlyList<Change<EndPoint>> changes, Func<EndPoint, BalancerAddress> build)
+    /// <summary>Applies a plain change stream (no status) to a sink, building addresses per subscription.</summary>
+    internal static IDisposable ApplyChanges(IObservable<Change<EndPoint>> source, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build, ILoggerFactory loggerFactory)
     {
-        var mapped = new Change<BalancerAddress>[changes.Count];
-        for (var i = 0; i < mapped.Length; i++) mapped[i] = Map(changes[i], build);
-        return mapped;
+        var builder = new AddressBuilder(build, loggerFactory.CreateLogger("Reactive.K8sLb.Applier"));
+        return source.Subscribe(
+            change =>
+            {
+                if (builder.TryMap(change, out var mapped)) tx.OnNext(mapped);
+            },
+            tx.OnError,
+            tx.OnCompleted);
+    }
+
+    private static void Guard(ILogger logger, Action notify)
+    {
+        try
+        {
+            notify();
+        }
+#pragma warning disable CA1031 // A user's observer that throws must not stop discovery for everyone else.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            Log.ObserverFailed(logger, error);
+        }
     }
 }

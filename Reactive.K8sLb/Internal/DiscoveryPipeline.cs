@@ -9,6 +9,8 @@ namespace Reactive.K8sLb.Internal;
 /// Signals -> diffing core -> debounce -> updates. The first complete snapshot and every status change flush at once
 /// (never delayed by the quiet window); ordinary changes are debounced per the configuration (by default on the
 /// leading edge: a change after a quiet period goes out at once, the burst that follows it is conflated).
+/// A synchronized empty set carries the reason in the status message (no slices, a port no slice defines, no ready
+/// endpoint), unless a failure message takes its place.
 /// </summary>
 internal static class DiscoveryPipeline
 {
@@ -19,6 +21,8 @@ internal static class DiscoveryPipeline
             var tracker = new EndpointSetTracker(config, logger);
             var gate = new object();
             var status = DiscoveryStatus.Connecting;
+            var @namespace = config.Namespace;
+            string? lastEmpty = null;
             DiscoveryStatus? emitted = null;
 
             var debouncer = new ChangeDebouncer<EndPoint>(
@@ -32,7 +36,8 @@ internal static class DiscoveryPipeline
                     emitted = status;
                     observer.OnNext(new DiscoveryUpdate(changes, status));
                 },
-                leading: config.DebounceLeadingEdge);
+                leading: config.DebounceLeadingEdge,
+                flushEmptyBatches: true);
 
             var subscription = signals.Subscribe(
                 signal =>
@@ -40,9 +45,16 @@ internal static class DiscoveryPipeline
                     lock (gate)
                     {
                         var changes = signal.SliceEvent is { } sliceEvent ? tracker.Apply(sliceEvent) : [];
-                        status = new DiscoveryStatus(signal.Health, tracker.IsSynchronized, signal.Message, signal.Error);
+                        @namespace = signal.Namespace ?? @namespace;
+                        var empty = EmptySetMessage(tracker, config, @namespace);
+                        if (empty is not null && empty != lastEmpty) Log.EndpointSetEmpty(logger, empty);
+                        lastEmpty = empty;
+                        status = new DiscoveryStatus(signal.Health, tracker.IsSynchronized, signal.Message ?? empty, signal.Error);
                         debouncer.Add(changes);
-                        if (!Equals(status, emitted)) debouncer.FlushNow();
+
+                        // Health and synchronisation go out at once; a new message alone (the set became empty or
+                        // not) rides with the batch being held, which carries the status of its flush.
+                        if (!Equals(status, emitted) && !(debouncer.IsHolding && SameButMessage(status, emitted))) debouncer.FlushNow();
                     }
                 },
                 error =>
@@ -64,4 +76,20 @@ internal static class DiscoveryPipeline
 
             return new CompositeDisposable(subscription, debouncer);
         });
+
+    private static bool SameButMessage(DiscoveryStatus status, DiscoveryStatus? emitted) =>
+        emitted is not null && status.Health == emitted.Health && status.IsSynchronized == emitted.IsSynchronized && ReferenceEquals(status.Error, emitted.Error);
+
+    /// <summary>Why a synchronized set is empty, for the status and the log; <see langword="null"/> when it is not empty.</summary>
+    private static string? EmptySetMessage(EndpointSetTracker tracker, DiscoveryConfig config, string? @namespace)
+    {
+        if (!tracker.IsSynchronized || tracker.Current.Count > 0) return null;
+        var service = @namespace is null ? $"Service '{config.ServiceName}'" : $"Service {@namespace}/{config.ServiceName}";
+        return tracker.EmptyReason switch
+        {
+            EmptySetReason.NoSlices => $"no EndpointSlices for {service}: check that the Service exists and has a selector",
+            EmptySetReason.PortNotFound => $"port '{config.Port}' not found in any EndpointSlice of {service}",
+            _ => $"no ready endpoints for {service}",
+        };
+    }
 }

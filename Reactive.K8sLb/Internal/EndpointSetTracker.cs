@@ -39,6 +39,22 @@ internal sealed class EndpointSetTracker
     /// <summary>Whether a complete snapshot (a reset) has been applied.</summary>
     public bool IsSynchronized { get; private set; }
 
+    /// <summary>Why the effective set is empty, as far as the slices tell (meaningful only when it is).</summary>
+    public EmptySetReason EmptyReason
+    {
+        get
+        {
+            if (_slices.Count == 0) return EmptySetReason.NoSlices;
+            var (active, _) = Mode();
+            for (var family = 0; family < _families.Length; family++)
+            {
+                if ((active & (1 << family)) != 0 && _families[family].SlicesWithPort > 0) return EmptySetReason.NoReadyEndpoints;
+            }
+
+            return EmptySetReason.PortNotFound;
+        }
+    }
+
     /// <summary>Applies one event and returns the net changes: inserts first, then removes.</summary>
     public IReadOnlyList<Change<EndPoint>> Apply(SliceEvent sliceEvent)
     {
@@ -108,6 +124,7 @@ internal sealed class EndpointSetTracker
         if (slice.Family is not { } family) return;
         var counts = _families[(int)family];
         counts.Slices += delta;
+        if (slice.HasPort) counts.SlicesWithPort += delta;
         foreach (var endpoint in slice.Ready) Adjust(counts.Ready, endpoint, delta);
         foreach (var endpoint in slice.Fallback) Adjust(counts.Fallback, endpoint, delta);
     }
@@ -219,6 +236,8 @@ internal sealed class EndpointSetTracker
     private sealed class FamilyCounts
     {
         public int Slices { get; set; }
+
+        public int SlicesWithPort { get; set; }
 
         public Dictionary<EndPoint, int> Ready { get; } = [];
 

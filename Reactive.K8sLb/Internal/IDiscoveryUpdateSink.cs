@@ -12,5 +12,6 @@ internal interface IDiscoveryUpdateSink
     /// <summary>Applies the changes in order, then the status, as one step (at most one publish follows).</summary>
     /// <param name="changes">The changes, in order.</param>
     /// <param name="status">The status after the changes.</param>
-    void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status);
+    /// <param name="skippedEndpoints">Endpoints of the set left out because the address builder failed for them.</param>
+    void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status, int skippedEndpoints);
 }

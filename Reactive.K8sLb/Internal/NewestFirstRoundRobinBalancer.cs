@@ -1,42 +1,278 @@
+using System.Net;
+using System.Reactive.Concurrency;
+using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
 
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// Round robin whose new picker starts at a subchannel that was not ready under the previous picker. The first picker
-/// starts at a random subchannel, like grpc-dotnet's round_robin, so many clients do not all start on one pod.
+/// The <c>newest_first_round_robin</c> policy: one subchannel per address, round robin over the ready ones.
+/// <list type="bullet">
+/// <item>A new picker starts at an address that is genuinely new to the set and has just become ready (at random among
+/// several), so a scaled-up pod serves the very next call. An address that left the set within
+/// <see cref="RejoinWindow"/> (a readiness flap) or a subchannel that reconnects is not new: it just rejoins the cycle.
+/// Otherwise a new picker starts at random, like grpc-dotnet's round_robin, so many clients do not start on one pod.</item>
+/// <item>Unlike grpc-dotnet's round_robin (grpc/grpc-dotnet#1860), the address list is authoritative even while Ready:
+/// an empty list, or a failure from this library's resolver (<see cref="AddressSetUnavailableException"/>: no ready
+/// endpoints, discovery failing before its first snapshot, disposal), removes every subchannel and fails calls with the
+/// resolver's status. While that resolver waits for its first snapshot, calls queue, bounded by their deadlines.</item>
+/// <item>A failure from any other resolver keeps a working (Ready) set, as gRPC specifies for resolver errors.</item>
+/// </list>
+/// The channel calls every member under its own lock; the lock here only keeps the state consistent on its own.
 /// </summary>
-internal sealed class NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory)
-    : SubchannelsLoadBalancer(controller, loggerFactory)
+internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 {
-    private readonly object _gate = new();
-    private HashSet<Subchannel> _previouslyReady = [];
+    /// <summary>How long an address that left the set is remembered, so that its return is not taken for a new pod.</summary>
+    internal static readonly TimeSpan RejoinWindow = TimeSpan.FromMinutes(5);
 
-    protected override SubchannelPicker CreatePicker(IReadOnlyList<Subchannel> readySubchannels)
+    private const int RejoinMemoryCapacity = 10_000;
+
+    private readonly object _gate = new();
+    private readonly IChannelControlHelper _controller;
+    private readonly ILogger _logger;
+    private readonly IScheduler _clock;
+    private readonly Func<int, int> _random;
+    private readonly RecentAddresses _recent = new(RejoinWindow, RejoinMemoryCapacity);
+    private List<Entry> _entries = [];
+    private Subchannel[]? _pickerSubchannels;
+    private bool _reported;
+    private bool _hadReadyPicker;
+    private bool _disposed;
+
+    /// <summary>Creates the balancer.</summary>
+    /// <param name="controller">The channel.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    /// <param name="clock">The clock of the rejoin window; <see langword="null"/> for <see cref="DefaultScheduler.Instance"/>. Internal for testing.</param>
+    /// <param name="random">Picks an index below its argument; <see langword="null"/> for <see cref="Random.Shared"/>. Internal for testing.</param>
+    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, IScheduler? clock = null, Func<int, int>? random = null)
     {
+        _controller = controller;
+        _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Balancer");
+        _clock = clock ?? DefaultScheduler.Instance;
+        _random = random ?? Random.Shared.Next;
+    }
+
+    /// <summary>The connectivity state last reported to the channel (for tests).</summary>
+    internal ConnectivityState State { get; private set; } = ConnectivityState.Idle;
+
+    /// <inheritdoc />
+    public override void UpdateChannelState(ChannelState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
         lock (_gate)
         {
-            var first = FirstPick(readySubchannels, _previouslyReady, Random.Shared.Next);
-            _previouslyReady = [.. readySubchannels];
-            return new RoundRobinPicker(readySubchannels, first);
+            if (_disposed) return;
+            if (state.Status.StatusCode != StatusCode.OK)
+            {
+                OnResolverFailure(state.Status);
+            }
+            else if (state.Addresses is { Count: > 0 } addresses)
+            {
+                UpdateAddresses(addresses);
+            }
+            else if (_reported)
+            {
+                // The list is authoritative: nothing to route to.
+                RemoveAll();
+                Report(ConnectivityState.TransientFailure, new FailurePicker(new Status(StatusCode.Unavailable, "Resolver returned no addresses.")));
+            }
+
+            // An empty first result reports nothing: calls keep waiting (with their deadlines) for the next result.
+            // This library's resolver sends one only to select the policy, immediately followed by its real state.
         }
     }
 
-    /// <summary>
-    /// Where a new picker starts: at the first entry of <paramref name="ready"/> that is not in
-    /// <paramref name="previouslyReady"/>; at random when there was no previous picker or nothing is new.
-    /// </summary>
-    internal static int FirstPick<T>(IReadOnlyList<T> ready, IReadOnlySet<T> previouslyReady, Func<int, int> random)
+    /// <inheritdoc />
+    public override void RequestConnection()
     {
-        if (previouslyReady.Count > 0)
+        lock (_gate)
         {
-            for (var i = 0; i < ready.Count; i++)
+            foreach (var entry in _entries) entry.Subchannel.RequestConnection();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var entry in _entries)
             {
-                if (!previouslyReady.Contains(ready[i])) return i;
+                entry.Removed = true;
+                entry.Subchannel.Dispose();
             }
+
+            _entries = [];
         }
 
-        return random(ready.Count);
+        base.Dispose(disposing);
+    }
+
+    private void OnResolverFailure(Status status)
+    {
+        if (status.DebugException is AddressSetUnavailableException unavailable)
+        {
+            RemoveAll();
+            Log.NoAddressSet(_logger, unavailable.Reason, status.Detail);
+            if (unavailable.CallsShouldWait) Report(ConnectivityState.Connecting, QueuePicker.Instance);
+            else Report(ConnectivityState.TransientFailure, new FailurePicker(status));
+            return;
+        }
+
+        if (State == ConnectivityState.Ready)
+        {
+            Log.KeepingReadySetDespiteResolverError(_logger, _entries.Count, status.Detail);
+            return;
+        }
+
+        RemoveAll();
+        Report(ConnectivityState.TransientFailure, new FailurePicker(status));
+    }
+
+    private void UpdateAddresses(IReadOnlyList<BalancerAddress> addresses)
+    {
+        var now = _clock.Now;
+        var previous = new Dictionary<DnsEndPoint, Entry>(_entries.Count);
+        foreach (var entry in _entries) previous[entry.Address.EndPoint] = entry;
+
+        var next = new List<Entry>(addresses.Count);
+        var created = new List<Entry>();
+        var seen = new HashSet<DnsEndPoint>();
+        foreach (var address in addresses)
+        {
+            if (!seen.Add(address.EndPoint)) continue;
+            if (previous.Remove(address.EndPoint, out var kept))
+            {
+                if (!BalancerAddressComparer.SameAttributes(kept.Address, address))
+                {
+                    kept.Address = address;
+                    kept.Subchannel.UpdateAddresses([address]);
+                }
+
+                next.Add(kept);
+                continue;
+            }
+
+            var subchannel = _controller.CreateSubchannel(new SubchannelOptions([address]));
+            var fresh = new Entry(subchannel, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
+            subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
+            next.Add(fresh);
+            created.Add(fresh);
+        }
+
+        // Replace the set before disposing: a disposed subchannel reports Shutdown, which must find it gone.
+        _entries = next;
+        foreach (var removed in previous.Values) Remove(removed, now);
+        Log.AddressesUpdated(_logger, next.Count, created.Count, previous.Count);
+        foreach (var entry in created) entry.Subchannel.RequestConnection();
+        UpdateBalancingState(lastStatus: null);
+    }
+
+    private void OnSubchannelStateChanged(Entry entry, SubchannelState state)
+    {
+        lock (_gate)
+        {
+            if (_disposed || entry.Removed) return;
+            entry.State = state.State;
+            UpdateBalancingState(state.Status);
+        }
+
+        // As grpc-dotnet's balancers do: a failing or idle subchannel is a hint that the address set may be stale,
+        // and an idle one reconnects so it is ready for the next call.
+        if (state.State is ConnectivityState.TransientFailure or ConnectivityState.Idle) _controller.RefreshResolver();
+        if (state.State == ConnectivityState.Idle) entry.Subchannel.RequestConnection();
+    }
+
+    private void UpdateBalancingState(Status? lastStatus)
+    {
+        var ready = new List<Entry>(_entries.Count);
+        var connecting = false;
+        foreach (var entry in _entries)
+        {
+            if (entry.State == ConnectivityState.Ready) ready.Add(entry);
+            else if (entry.State is ConnectivityState.Connecting or ConnectivityState.Idle) connecting = true;
+        }
+
+        if (ready.Count == 0)
+        {
+            _pickerSubchannels = null;
+            if (connecting)
+            {
+                Report(ConnectivityState.Connecting, QueuePicker.Instance);
+            }
+            else
+            {
+                var status = lastStatus is { StatusCode: not StatusCode.OK } failed
+                    ? failed
+                    : new Status(StatusCode.Unavailable, "No endpoint is reachable.");
+                Report(ConnectivityState.TransientFailure, new FailurePicker(status));
+            }
+
+            return;
+        }
+
+        // Same ready set as the current picker: keep it (and its position in the cycle).
+        var subchannels = new Subchannel[ready.Count];
+        for (var i = 0; i < ready.Count; i++) subchannels[i] = ready[i].Subchannel;
+        if (State == ConnectivityState.Ready && _pickerSubchannels is { } current && current.AsSpan().SequenceEqual(subchannels)) return;
+
+        _pickerSubchannels = subchannels;
+        Report(ConnectivityState.Ready, new RoundRobinPicker(subchannels, StartIndex(ready)));
+    }
+
+    /// <summary>A ready address that is new to the set, at random among several; else at random.</summary>
+    private int StartIndex(List<Entry> ready)
+    {
+        List<int>? fresh = null;
+        for (var i = 0; i < ready.Count; i++)
+        {
+            if (!ready[i].IsNew) continue;
+            (fresh ??= []).Add(i);
+            ready[i].IsNew = false; // The preference is one start of the cycle, never more.
+        }
+
+        var preferNew = _hadReadyPicker && fresh is not null;
+        _hadReadyPicker = true;
+        return preferNew ? fresh![_random(fresh.Count)] : _random(ready.Count);
+    }
+
+    private void RemoveAll()
+    {
+        var now = _clock.Now;
+        var removed = _entries;
+        _entries = [];
+        _pickerSubchannels = null;
+        foreach (var entry in removed) Remove(entry, now);
+    }
+
+    private void Remove(Entry entry, DateTimeOffset now)
+    {
+        entry.Removed = true;
+        _recent.Removed(entry.Address.EndPoint, now);
+        entry.Subchannel.Dispose();
+    }
+
+    private void Report(ConnectivityState state, SubchannelPicker picker)
+    {
+        State = state;
+        _reported = true;
+        _controller.UpdateState(new BalancerState(state, picker));
+    }
+
+    private sealed class Entry(Subchannel subchannel, BalancerAddress address, bool isNew)
+    {
+        public Subchannel Subchannel { get; } = subchannel;
+
+        public BalancerAddress Address { get; set; } = address;
+
+        public ConnectivityState State { get; set; } = ConnectivityState.Idle;
+
+        /// <summary>New to the set and not yet preferred by a picker.</summary>
+        public bool IsNew { get; set; } = isNew;
+
+        public bool Removed { get; set; }
     }
 }

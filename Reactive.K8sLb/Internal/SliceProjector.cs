@@ -30,10 +30,8 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
         }
 
         var portNumber = ResolvePort(key, slice);
-        if (portNumber is null || slice.Endpoints is null || slice.Endpoints.Count == 0)
-        {
-            return new ProjectedSlice(family, [], []);
-        }
+        if (portNumber is null) return new ProjectedSlice(family, [], [], hasPort: false);
+        if (slice.Endpoints is null || slice.Endpoints.Count == 0) return new ProjectedSlice(family, [], []);
 
         List<EndPoint>? ready = null, fallback = null;
         foreach (var endpoint in slice.Endpoints)
