@@ -9,6 +9,7 @@ namespace Reactive.K8sLb.Tests.Support;
 internal sealed class CapturingLoggerFactory : ILoggerFactory
 {
     private readonly List<(LogLevel Level, EventId EventId, string Message)> _entries = [];
+    private readonly List<(EventId EventId, Exception Exception)> _exceptions = [];
 
     /// <summary>A snapshot of the entries recorded so far.</summary>
     public IReadOnlyList<(LogLevel Level, EventId EventId, string Message)> Entries
@@ -18,6 +19,18 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
             lock (_entries)
             {
                 return [.. _entries];
+            }
+        }
+    }
+
+    /// <summary>The exceptions logged so far, with the event id of their entry.</summary>
+    public IReadOnlyList<(EventId EventId, Exception Exception)> Exceptions
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _exceptions];
             }
         }
     }
@@ -32,11 +45,12 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
     {
     }
 
-    private void Add(LogLevel level, EventId eventId, string message)
+    private void Add(LogLevel level, EventId eventId, string message, Exception? exception)
     {
         lock (_entries)
         {
             _entries.Add((level, eventId, message));
+            if (exception is not null) _exceptions.Add((eventId, exception));
         }
     }
 
@@ -48,6 +62,6 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Add(logLevel, eventId, formatter(state, exception));
+            owner.Add(logLevel, eventId, formatter(state, exception), exception);
     }
 }

@@ -75,7 +75,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     public static BalancedChannel Create(GrpcChannelOptions? options = null) => Create(options, TaskPoolScheduler.Default);
 
     /// <summary>Creates a channel that publishes on <paramref name="scheduler"/>. Internal for testing.</summary>
-    internal static BalancedChannel Create(GrpcChannelOptions? options, IScheduler scheduler)
+    internal static BalancedChannel Create(GrpcChannelOptions? options, IScheduler scheduler, TimeSpan? firstSnapshotWait = null)
     {
         ArgumentNullException.ThrowIfNull(scheduler);
         if (options?.HttpClient is not null)
@@ -86,7 +86,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         var id = Interlocked.Increment(ref s_nextId).ToString(CultureInfo.InvariantCulture);
         var target = $"{SinkResolverFactory.Scheme}://{id}";
         var loggerFactory = options?.LoggerFactory ?? NullLoggerFactory.Instance;
-        var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory, subject: $"balanced channel {target}");
+        var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory, subject: $"balanced channel {target}", firstSnapshotWait: firstSnapshotWait);
         var channelOptions = Copy(options);
         channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() } };
         channelOptions.Credentials ??= ChannelCredentials.Insecure;

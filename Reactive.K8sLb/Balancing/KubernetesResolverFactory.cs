@@ -43,6 +43,9 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         _observe = observe;
     }
 
+    /// <summary>How long calls may wait for the first snapshot; <see langword="null"/> for the resolver's default. Internal for testing.</summary>
+    internal TimeSpan? FirstSnapshotWait { get; init; }
+
     /// <summary>The scheme, <c>k8s</c>.</summary>
     public override string Name => Scheme;
 
@@ -70,6 +73,7 @@ public sealed class KubernetesResolverFactory : ResolverFactory
             serviceConfig,
             loggerFactory,
             resolver => DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build, loggerFactory),
+            firstSnapshotWait: FirstSnapshotWait,
             subject: config.Namespace is null ? $"Service '{config.ServiceName}'" : $"Service {config.Namespace}/{config.ServiceName}");
     }
 

@@ -14,6 +14,9 @@ internal sealed class RoundRobinPicker : SubchannelPicker
         _next = first - 1;
     }
 
+    /// <summary>The subchannels in cycle order (for tests).</summary>
+    internal IReadOnlyList<Subchannel> Subchannels => _subchannels;
+
     public override PickResult Pick(PickContext context)
     {
         var index = (int)((ulong)Interlocked.Increment(ref _next) % (ulong)_subchannels.Length);
