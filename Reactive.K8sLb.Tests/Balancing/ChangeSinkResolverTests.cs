@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Reactive.Concurrency;
 using Grpc.Core;
@@ -271,6 +272,74 @@ public sealed class ChangeSinkResolverTests : ReactiveTest
 
         Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.Disposed }));
         Assert.That(_results.Single().Status.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+    }
+
+    [Test]
+    public void Start_PublishesAtOnce_ThatCallsMayWaitForTheFirstSnapshot()
+    {
+        _resolver.Start(_results.Add);
+        _scheduler.AdvanceBy(1);
+
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.WaitingForFirstSnapshot }));
+        Assert.That(_results[0].Status.StatusCode, Is.EqualTo(StatusCode.Unavailable));
+    }
+
+    [Test]
+    public void Start_WithAServiceConfig_FirstSelectsThePolicy_ThenSaysItIsWaiting()
+    {
+        var serviceConfig = new Grpc.Net.Client.Configuration.ServiceConfig { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() } };
+        using var resolver = new ChangeSinkResolver("test", _scheduler, serviceConfig, NullLoggerFactory.Instance);
+
+        resolver.Start(_results.Add);
+        _scheduler.AdvanceBy(1);
+
+        Assert.That(_results, Has.Count.EqualTo(2));
+        Assert.That(_results[0].Addresses, Is.Empty);
+        Assert.That(_results[0].ServiceConfig, Is.SameAs(serviceConfig));
+        Assert.That(Reasons()[1], Is.EqualTo(AddressSetUnavailableReason.WaitingForFirstSnapshot));
+    }
+
+    [Test]
+    public void NoSnapshotWithinTheWait_PublishesThatItIsOverdue_UntilTheSnapshotArrives()
+    {
+        _resolver.Start(_results.Add);
+        _scheduler.AdvanceBy(ChangeSinkResolver.DefaultFirstSnapshotWait.Ticks - 1);
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.WaitingForFirstSnapshot }));
+
+        _scheduler.AdvanceBy(2);
+        Assert.That(Reasons(), Is.EqualTo(new[] { AddressSetUnavailableReason.WaitingForFirstSnapshot, AddressSetUnavailableReason.FirstSnapshotOverdue }));
+        Assert.That(_results[1].Status.Detail, Does.Contain("within 10 s"));
+
+        _resolver.Apply(Inserts(1), Synchronized);
+        _scheduler.AdvanceBy(1);
+        Assert.That(Hosts(_results[2]), Is.EqualTo(new[] { "10.0.0.1" }));
+    }
+
+    [Test]
+    public async Task Dispose_WhileTheListenerRuns_ReturnsOnlyAfterIt()
+    {
+        using var resolver = new ChangeSinkResolver("test", TaskPoolScheduler.Default, null, NullLoggerFactory.Instance);
+        var calls = new ConcurrentQueue<string>();
+        Task? dispose = null;
+        resolver.Start(result =>
+        {
+            if (calls.IsEmpty)
+            {
+                calls.Enqueue("listener entered");
+                dispose = Task.Run(resolver.Dispose);
+
+                // Before the fence, Dispose returned at once while this publish was still going to reach the channel.
+                if (SpinWait.SpinUntil(() => dispose.IsCompleted, TimeSpan.FromMilliseconds(300))) calls.Enqueue("dispose returned");
+                calls.Enqueue("listener left");
+                return;
+            }
+
+            calls.Enqueue("final " + (result.Status.DebugException as AddressSetUnavailableException)?.Reason);
+        });
+
+        await Eventually.That(() => dispose is { IsCompleted: true }, "Dispose returns");
+
+        Assert.That(calls, Is.EqualTo(new[] { "listener entered", "listener left", "final Disposed" }));
     }
 
     [Test]
