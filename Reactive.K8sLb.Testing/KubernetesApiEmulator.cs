@@ -50,8 +50,32 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     /// <summary>Gets the number of open watch connections (stalled ones included).</summary>
     public int OpenWatchCount => _server.OpenWatches.Count;
 
-    /// <summary>Gets a snapshot of the requests received since the start or the last <see cref="ClearRequests"/>.</summary>
+    /// <summary>
+    /// Gets a snapshot of the requests received since the start or the last <see cref="ClearRequests"/>, in arrival order:
+    /// at most <see cref="KubernetesApiEmulatorOptions.RequestLogLimit"/> of them (10,000 by default), the most recent
+    /// ones; older requests are dropped first.
+    /// </summary>
+    /// <remarks>
+    /// A request is recorded once its answer is decided (a watch when its stream starts). A LIST held by
+    /// <see cref="StallLists"/> is recorded when it arrives, with <see cref="RecordedRequest.StatusCode"/> 0, and updated
+    /// in place when it is answered.
+    /// </remarks>
     public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
+
+    // Internal for testing: the watchers registered in the store (one per open watch that is neither stalled nor expired).
+    internal int RegisteredWatcherCount
+    {
+        get
+        {
+            lock (_store.Gate)
+            {
+                return _store.Watchers.Count();
+            }
+        }
+    }
+
+    // Internal for testing: LIST requests held by StallLists right now.
+    internal int HeldListCount => _server.HeldListCount;
 
     /// <summary>Gets the current global resourceVersion (0 before the first write).</summary>
     public long CurrentResourceVersion
@@ -199,11 +223,20 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     /// LIST and WATCH requests (of EndpointSlices) are answered with <paramref name="statusCode"/> and a Status body
     /// until the returned handle is disposed or <paramref name="count"/> requests have failed.
     /// </summary>
-    /// <param name="statusCode">The HTTP status code, e.g. 403 or 500.</param>
+    /// <param name="statusCode">The HTTP status code, e.g. 403, 429, 500 or 503.</param>
     /// <param name="message">The Status message; see <see cref="ForbiddenListMessage"/>.</param>
     /// <param name="count">How many requests fail; <see langword="null"/> for all until disposed.</param>
+    /// <param name="retryAfter">
+    /// When set, each failure carries a <c>Retry-After: &lt;seconds&gt;</c> header and <c>details.retryAfterSeconds</c> in
+    /// its Status, as the API server writes a retryable error (a 429 from API Priority and Fairness, a 503 while it
+    /// starts or stops). Whole seconds, at least 1; <see langword="null"/> (the default) sends neither.
+    /// </param>
     /// <returns>A handle that disarms the failure.</returns>
-    public IDisposable FailRequests(int statusCode, string message, int? count = null)
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="statusCode"/> is below 400, <paramref name="count"/> below 1, or <paramref name="retryAfter"/> is
+    /// not a whole number of seconds from 1 to <see cref="int.MaxValue"/>.
+    /// </exception>
+    public IDisposable FailRequests(int statusCode, string message, int? count = null, TimeSpan? retryAfter = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 400);
         ArgumentNullException.ThrowIfNull(message);
@@ -212,14 +245,52 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
             ArgumentOutOfRangeException.ThrowIfLessThan(c, 1, nameof(count));
         }
 
+        int? retryAfterSeconds = null;
+        if (retryAfter is { } delay)
+        {
+            if (delay < TimeSpan.FromSeconds(1) || delay > TimeSpan.FromSeconds(int.MaxValue) || delay.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(retryAfter), delay, "Retry-After is a whole number of seconds, at least 1.");
+            }
+
+            retryAfterSeconds = (int)delay.TotalSeconds;
+        }
+
         lock (_store.Gate)
         {
-            var rule = _faults.AddFailure(statusCode, message, count);
+            var rule = _faults.AddFailure(statusCode, message, count, retryAfterSeconds);
             return new Disarm(() =>
             {
                 lock (_store.Gate)
                 {
                     _faults.Remove(rule);
+                }
+            });
+        }
+    }
+
+    /// <summary>
+    /// LIST requests (of EndpointSlices) received while the returned handle is in force get no answer at all, not even
+    /// headers, until it is disposed; then they are answered normally, from the state at that moment (an armed
+    /// <see cref="FailRequests"/> applies then). A client that cancels or disconnects meanwhile just goes away. WATCH and
+    /// other requests are not affected. Handles may overlap: a LIST waits for every handle in force when it arrived.
+    /// </summary>
+    /// <remarks>
+    /// A held LIST appears in <see cref="Requests"/> at once, with status code 0 until answered.
+    /// <see cref="RestartAsync"/> and disposal abort the connections of held LISTs; the stall itself stays in force
+    /// across a restart until its handle is disposed.
+    /// </remarks>
+    /// <returns>A handle that lifts the stall and releases the held LISTs.</returns>
+    public IDisposable StallLists()
+    {
+        lock (_store.Gate)
+        {
+            var stall = _faults.AddListStall();
+            return new Disarm(() =>
+            {
+                lock (_store.Gate)
+                {
+                    _faults.Remove(stall);
                 }
             });
         }

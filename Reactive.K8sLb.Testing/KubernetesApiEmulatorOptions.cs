@@ -15,6 +15,13 @@ public sealed class KubernetesApiEmulatorOptions
     /// <value>The default value is 1000.</value>
     public int HistoryLimit { get; set; } = 1000;
 
+    /// <summary>
+    /// Gets or sets how many requests <see cref="KubernetesApiEmulator.Requests"/> keeps: the most recent ones, the oldest
+    /// dropped first, so a long-running emulator does not grow without bound.
+    /// </summary>
+    /// <value>The default value is 10,000. Must be positive.</value>
+    public int RequestLogLimit { get; set; } = 10_000;
+
     /// <summary>Gets or sets the period of BOOKMARK events on watches that ask for them.</summary>
     /// <value>The default value is 1 second.</value>
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -38,6 +45,7 @@ public sealed class KubernetesApiEmulatorOptions
         ArgumentException.ThrowIfNullOrEmpty(DefaultNamespace);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxEndpointsPerSlice, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(HistoryLimit, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RequestLogLimit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BookmarkInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);

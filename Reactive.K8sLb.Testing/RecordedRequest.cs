@@ -18,7 +18,10 @@ public enum RequestKind
 /// <param name="Path">The request path.</param>
 /// <param name="Query">The parsed query string (last value wins for repeated keys).</param>
 /// <param name="Kind">Whether the request was a LIST, a WATCH or something else.</param>
-/// <param name="StatusCode">The status code answered (for a watch, the status of the response head).</param>
+/// <param name="StatusCode">
+/// The status code answered (for a watch, the status of the response head); 0 for a LIST held by
+/// <see cref="KubernetesApiEmulator.StallLists"/> that has not been answered (yet, or at all if its client gave up).
+/// </param>
 /// <param name="Timestamp">The <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> value when the request arrived.</param>
 public sealed record RecordedRequest(
     string Method,

@@ -25,10 +25,11 @@ internal sealed class ApiServer : IDisposable
     private readonly FaultInjector _faults;
     private readonly KubernetesApiEmulatorOptions _options;
     private readonly Action<WatchEventWritten> _written;
-    private readonly List<RecordedRequest> _requests = [];
+    private readonly RequestLog _requests;
     private WebApplication? _app;
     private CancellationTokenSource _stopping = new();
     private long _nextWatcherId;
+    private int _heldLists;
 
     public ApiServer(ObjectStore store, FaultInjector faults, KubernetesApiEmulatorOptions options, Action<WatchEventWritten> written)
     {
@@ -36,28 +37,17 @@ internal sealed class ApiServer : IDisposable
         _faults = faults;
         _options = options;
         _written = written;
+        _requests = new RequestLog(options.RequestLogLimit);
     }
 
     public OpenWatchTracker OpenWatches { get; } = new();
 
-    public IReadOnlyList<RecordedRequest> Requests
-    {
-        get
-        {
-            lock (_requests)
-            {
-                return [.. _requests];
-            }
-        }
-    }
+    public IReadOnlyList<RecordedRequest> Requests => _requests.Snapshot();
 
-    public void ClearRequests()
-    {
-        lock (_requests)
-        {
-            _requests.Clear();
-        }
-    }
+    /// <summary>Gets the number of LIST requests being held by a stall right now.</summary>
+    public int HeldListCount => Volatile.Read(ref _heldLists);
+
+    public void ClearRequests() => _requests.Clear();
 
     /// <summary>Starts Kestrel on 127.0.0.1 and returns the bound port (a free one when <paramref name="port"/> is 0).</summary>
     public async Task<int> StartAsync(int port, CancellationToken cancellationToken)
@@ -134,12 +124,30 @@ internal sealed class ApiServer : IDisposable
     private static Task WriteStatusAsync(HttpContext context, int statusCode, string message, string? reason = null) =>
         WriteJsonAsync(context, statusCode, ApiStatus.Json(ApiStatus.Failure(statusCode, message, reason)));
 
-    private void Record(HttpContext context, Dictionary<string, string> query, RequestKind kind, int statusCode, long timestamp)
+    /// <summary>Writes an armed failure; with a retry delay, as the API server's error writer does: header and Status details.</summary>
+    private static Task WriteFailureAsync(HttpContext context, FaultInjector.FailureRule failure)
     {
-        lock (_requests)
+        var status = ApiStatus.Failure(failure.StatusCode, failure.Message);
+        if (failure.RetryAfterSeconds is { } seconds)
         {
-            _requests.Add(new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, kind, statusCode, timestamp));
+            status.Details = new V1StatusDetails { RetryAfterSeconds = seconds };
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
+
+        return WriteJsonAsync(context, failure.StatusCode, ApiStatus.Json(status));
+    }
+
+    /// <summary>Records a request, or updates <paramref name="held"/>, the entry logged on arrival for a stalled LIST.</summary>
+    private RequestLog.Entry Record(HttpContext context, Dictionary<string, string> query, RequestKind kind, int statusCode, long timestamp, RequestLog.Entry? held = null)
+    {
+        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, kind, statusCode, timestamp);
+        if (held is null)
+        {
+            return _requests.Add(request);
+        }
+
+        _requests.Replace(held, request);
+        return held;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -177,6 +185,25 @@ internal sealed class ApiServer : IDisposable
             return;
         }
 
+        RequestLog.Entry? held = null;
+        if (kind == RequestKind.List)
+        {
+            Task? lifted;
+            lock (_store.Gate)
+            {
+                lifted = _faults.ListStallsLifted();
+            }
+
+            if (lifted is not null)
+            {
+                held = Record(context, query, kind, 0, timestamp);
+                if (!await HoldAsync(context, lifted).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+        }
+
         if (kind != RequestKind.Other)
         {
             FaultInjector.FailureRule? failure;
@@ -187,8 +214,8 @@ internal sealed class ApiServer : IDisposable
 
             if (failure is not null)
             {
-                Record(context, query, kind, failure.StatusCode, timestamp);
-                await WriteStatusAsync(context, failure.StatusCode, failure.Message).ConfigureAwait(false);
+                Record(context, query, kind, failure.StatusCode, timestamp, held);
+                await WriteFailureAsync(context, failure).ConfigureAwait(false);
                 return;
             }
         }
@@ -196,7 +223,7 @@ internal sealed class ApiServer : IDisposable
         if (!LabelSelector.TryParse(query.GetValueOrDefault("labelSelector"), out var labels, out var error)
             || !FieldSelector.TryParse(query.GetValueOrDefault("fieldSelector"), out var fields, out error))
         {
-            Record(context, query, kind, 400, timestamp);
+            Record(context, query, kind, 400, timestamp, held);
             await WriteStatusAsync(context, 400, error!).ConfigureAwait(false);
             return;
         }
@@ -207,11 +234,41 @@ internal sealed class ApiServer : IDisposable
                 await WatchAsync(context, query, ns, labels, fields, timestamp).ConfigureAwait(false);
                 break;
             case RequestKind.List:
-                await ListAsync(context, query, ns, labels, fields, timestamp).ConfigureAwait(false);
+                await ListAsync(context, query, ns, labels, fields, timestamp, held).ConfigureAwait(false);
                 break;
             default:
                 await GetAsync(context, query, ns!, name!, timestamp).ConfigureAwait(false);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Sends nothing, not even headers, until <paramref name="lifted"/> completes (true: answer the request now). False
+    /// when the client went away first, or when the emulator stops (then the connection is aborted, as a restarting API
+    /// server drops it).
+    /// </summary>
+    private async Task<bool> HoldAsync(HttpContext context, Task lifted)
+    {
+        var stopping = _stopping.Token;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        Interlocked.Increment(ref _heldLists);
+        try
+        {
+            await lifted.WaitAsync(linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            if (stopping.IsCancellationRequested)
+            {
+                context.Abort();
+            }
+
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _heldLists);
         }
     }
 
@@ -276,10 +333,10 @@ internal sealed class ApiServer : IDisposable
         await WriteJsonAsync(context, 200, json).ConfigureAwait(false);
     }
 
-    private async Task ListAsync(HttpContext context, Dictionary<string, string> query, string? ns, LabelSelector labels, FieldSelector fields, long timestamp)
+    private async Task ListAsync(HttpContext context, Dictionary<string, string> query, string? ns, LabelSelector labels, FieldSelector fields, long timestamp, RequestLog.Entry? held)
     {
         var (code, body) = BuildList(query, ns, labels, fields);
-        Record(context, query, RequestKind.List, code, timestamp);
+        Record(context, query, RequestKind.List, code, timestamp, held);
         await WriteJsonAsync(context, code, body).ConfigureAwait(false);
     }
 
@@ -418,6 +475,9 @@ internal sealed class ApiServer : IDisposable
 
         var id = Interlocked.Increment(ref _nextWatcherId);
         var watcher = new Watcher(id, ns, labels, fields);
+        using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeoutCts.Token, _stopping.Token);
+        var token = linked.Token;
         bool stall;
         string? expired = null;
         lock (_store.Gate)
@@ -435,14 +495,12 @@ internal sealed class ApiServer : IDisposable
             }
         }
 
-        Record(context, query, RequestKind.Watch, 200, timestamp);
-        OpenWatches.Add(id, context);
-        using var timeoutCts = timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, timeoutCts.Token, _stopping.Token);
-        var token = linked.Token;
+        // Nothing that can throw between registering the watcher and the try whose finally unregisters it.
         Task? bookmarkLoop = null;
         try
         {
+            Record(context, query, RequestKind.Watch, 200, timestamp);
+            OpenWatches.Add(id, context);
             context.Response.StatusCode = 200;
             context.Response.ContentType = "application/json";
             await context.Response.StartAsync(token).ConfigureAwait(false);

@@ -36,6 +36,13 @@ internal static class ApiStatus
             w.WriteString("status", status.Status);
             w.WriteString("message", status.Message);
             w.WriteString("reason", status.Reason);
+            if (status.Details?.RetryAfterSeconds is { } retryAfter)
+            {
+                w.WriteStartObject("details");
+                w.WriteNumber("retryAfterSeconds", retryAfter);
+                w.WriteEndObject();
+            }
+
             w.WriteNumber("code", status.Code ?? 500);
             w.WriteEndObject();
         }

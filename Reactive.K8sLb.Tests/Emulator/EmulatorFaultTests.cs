@@ -56,6 +56,95 @@ public sealed class EmulatorFaultTests : EmulatorFixture
     }
 
     [Test]
+    public async Task FailRequests_WithRetryAfter_SendsRetryAfterHeaderAndStatusDetails()
+    {
+        Emulator.FailRequests(429, "Too many requests, please try again later.", count: 1, retryAfter: TimeSpan.FromSeconds(7));
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default"));
+
+        Assert.That((int)e!.Response.StatusCode, Is.EqualTo(429));
+        Assert.That(e.Response.Headers["Retry-After"], Is.EqualTo(new[] { "7" }));
+        Assert.That(e.Response.Content, Does.Contain("\"reason\":\"TooManyRequests\"").And.Contain("\"details\":{\"retryAfterSeconds\":7}"));
+    }
+
+    [Test]
+    public async Task FailRequests_WithoutRetryAfter_SendsNoRetryAfter()
+    {
+        Emulator.FailRequests(503, "the server is currently unable to handle the request", count: 1);
+
+        var e = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default"));
+
+        Assert.That((int)e!.Response.StatusCode, Is.EqualTo(503));
+        Assert.That(e.Response.Headers.Keys, Has.None.EqualTo("Retry-After").IgnoreCase);
+        Assert.That(e.Response.Content, Does.Not.Contain("retryAfterSeconds"));
+    }
+
+    [TestCase(-1000)]
+    [TestCase(0)]
+    [TestCase(500)]
+    [TestCase(1500)]
+    public void FailRequests_RetryAfterNotWholePositiveSeconds_ThrowsNamingIt(int milliseconds)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            Emulator.FailRequests(429, "throttled", retryAfter: TimeSpan.FromMilliseconds(milliseconds)));
+
+        Assert.That(e!.ParamName, Is.EqualTo("retryAfter"));
+    }
+
+    [Test]
+    public async Task StallLists_ListGetsNoAnswerUntilDisposed_ThenTheStateAtThatMoment()
+    {
+        var service = Emulator.AddService("default", "api", Grpc);
+        var stall = Emulator.StallLists();
+        var list = Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default");
+        await Eventually.That(() => Emulator.HeldListCount == 1, "the LIST to be held");
+        service.AddPod(Ip(1));
+        var completedWhileHeld = list.IsCompleted;
+        var recordedWhileHeld = Emulator.Requests.Single(r => r.Kind == RequestKind.List);
+
+        stall.Dispose();
+        await Eventually.That(() => list.IsCompleted, "the LIST to be answered");
+        using var response = await list;
+
+        Assert.That(completedWhileHeld, Is.False);
+        Assert.That(recordedWhileHeld.StatusCode, Is.Zero);
+        Assert.That(response.Body.Items.Single().Endpoints.Single().Addresses[0], Is.EqualTo(Ip(1)));
+        Assert.That(Emulator.Requests.Single(r => r.Kind == RequestKind.List).StatusCode, Is.EqualTo(200));
+    }
+
+    [Test]
+    public async Task StallLists_WatchIsServedWhileListsHang()
+    {
+        Emulator.AddService("default", "api", Grpc);
+        using var stall = Emulator.StallLists();
+        var list = Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default");
+        await Eventually.That(() => Emulator.HeldListCount == 1, "the LIST to be held");
+
+        await using var watch = WatchRecorder.Start(Client);
+        await watch.UntilEventsAsync(1);
+
+        Assert.That(watch.Events.Single().Type, Is.EqualTo(WatchEventType.Added));
+        Assert.That(list.IsCompleted, Is.False);
+    }
+
+    [Test]
+    public async Task StallLists_ClientCancels_HeldListEndsUnanswered()
+    {
+        using var stall = Emulator.StallLists();
+        using var cts = new CancellationTokenSource();
+        var list = Client.DiscoveryV1.ListNamespacedEndpointSliceWithHttpMessagesAsync(namespaceParameter: "default", cancellationToken: cts.Token);
+        await Eventually.That(() => Emulator.HeldListCount == 1, "the LIST to be held");
+
+        await cts.CancelAsync();
+
+        await Eventually.That(() => Emulator.HeldListCount == 0, "the held LIST to end");
+        Assert.That(await Assert.CatchAsync<OperationCanceledException>(() => list), Is.Not.Null);
+        Assert.That(Emulator.Requests.Single(r => r.Kind == RequestKind.List).StatusCode, Is.Zero);
+    }
+
+    [Test]
     public async Task StallNextWatch_SendsHeadersButNoEvents()
     {
         Emulator.AddService("default", "api", Grpc);

@@ -136,6 +136,55 @@ public sealed class EmulatorWatchTests : EmulatorFixture
     }
 
     [Test]
+    public async Task Watch_QuietService_SendsHeadersBeforeAnyEvent()
+    {
+        Emulator.AddService("default", "api", Grpc);
+        var written = 0;
+        Emulator.EventWritten += _ => Interlocked.Increment(ref written);
+        using var http = new HttpClient { BaseAddress = Emulator.BaseUri };
+        using var request = new HttpRequestMessage(
+            HttpMethod.Get,
+            $"/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?watch=true&allowWatchBookmarks=false&resourceVersion={Emulator.CurrentResourceVersion}");
+
+        var send = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await Eventually.That(() => send.IsCompleted, "the watch response headers");
+        using var response = await send;
+
+        Assert.That(Volatile.Read(ref written), Is.Zero);
+        Assert.That((int)response.StatusCode, Is.EqualTo(200));
+        Assert.That(response.Headers.TransferEncodingChunked, Is.True);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
+    }
+
+    [Test]
+    public async Task Watch_EndedByClientDropOrExpiry_UnregistersItsWatcher()
+    {
+        Emulator.AddService("default", "api", Grpc);
+        var old = Emulator.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture);
+        await using (var cancelled = WatchRecorder.Start(Client))
+        {
+            await cancelled.UntilEventsAsync(1);
+        }
+
+        await using (var dropped = WatchRecorder.Start(Client))
+        {
+            await dropped.UntilEventsAsync(1);
+            Emulator.DropAllWatches();
+            await dropped.EndedWithAsync();
+        }
+
+        Emulator.PutSlice(EmulatorListTests.RawSlice("newer"));
+        Emulator.ExpireHistory();
+        await using (var expired = WatchRecorder.Start(Client, resourceVersion: old))
+        {
+            await expired.EndedWithAsync();
+        }
+
+        await Emulator.WaitForOpenWatchesAsync(0, Eventually.DefaultTimeout);
+        Assert.That(Emulator.RegisteredWatcherCount, Is.Zero);
+    }
+
+    [Test]
     public async Task Watch_CancelledByClient_OpenWatchCountReturnsToZero()
     {
         await using var watch = WatchRecorder.Start(Client);
