@@ -16,13 +16,16 @@ namespace Reactive.K8sLb;
 /// into <see cref="Updates"/>. Use it like any channel: <c>new Greeter.GreeterClient(channel)</c>.
 /// </summary>
 /// <remarks>
-/// Calls wait until the first synchronisation (the first complete snapshot of a discovery source, or the first change
-/// pushed into <see cref="Updates"/>). If discovery fails before that, calls fail fast with
-/// <see cref="StatusCode.Unavailable"/> and the reason; once synchronized, failures keep the last known addresses.
-/// The resolver always reports the full set, conflating bursts into one update of the channel. A synchronized EMPTY
-/// set is reported as an empty list; note grpc/grpc-dotnet#1860: while the channel is Ready an empty list is ignored
-/// upstream and existing connections stay until they die (when not Ready, calls fail with Unavailable
-/// "Resolver returned no addresses.").
+/// Every call ends by its deadline or earlier with <see cref="StatusCode.Unavailable"/> and the reason. With the
+/// default policy (<see cref="NewestFirstRoundRobinConfig"/>): calls wait for the first synchronisation (the first
+/// complete snapshot of a discovery source, or the first change pushed into <see cref="Updates"/>), bounded by their
+/// deadline and by at most 10 seconds; if discovery fails before that, they fail fast with the reason; once
+/// synchronized, discovery failures keep the last known addresses; an empty set fails calls with the reason (for
+/// example "no ready endpoints for Service ns/name") and closes the connections to the old addresses; disposing the
+/// channel ends the calls still waiting. With grpc-dotnet's <see cref="RoundRobinConfig"/> calls before the first
+/// synchronisation fail at once with "Waiting for the first snapshot ...", and an empty set is ignored while the
+/// channel is Ready (grpc/grpc-dotnet#1860). The resolver always reports the full set, conflating bursts into one
+/// update of the channel.
 /// </remarks>
 public sealed class BalancedChannel : ChannelBase, IDisposable
 {

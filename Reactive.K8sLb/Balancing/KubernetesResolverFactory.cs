@@ -15,8 +15,9 @@ namespace Reactive.K8sLb;
 /// The host part must be empty (three slashes). Without a namespace, the client configuration's namespace is used;
 /// without a port, the channel's default port (80 insecure, 443 secure). A port may be a number or an
 /// EndpointSlice port name, e.g. <c>k8s:///greeter.demo:grpc</c>. Each channel gets its own watch, started when the
-/// channel starts resolving and stopped when it is disposed. Calls wait for the first snapshot and fail fast with
-/// <c>Unavailable</c> when discovery fails before it; later failures keep the last known addresses.
+/// channel starts resolving and stopped when it is disposed. Calls wait for the first snapshot (bounded by their deadline
+/// and at most 10 seconds) and fail fast with <c>Unavailable</c> and the reason when discovery fails before it or the
+/// Service has no ready endpoint; later discovery failures keep the last known addresses.
 /// </remarks>
 public sealed class KubernetesResolverFactory : ResolverFactory
 {

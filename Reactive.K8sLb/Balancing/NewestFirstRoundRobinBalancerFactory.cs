@@ -4,9 +4,12 @@ using Reactive.K8sLb.Internal;
 namespace Reactive.K8sLb;
 
 /// <summary>
-/// The <c>newest_first_round_robin</c> load-balancing policy: round robin over the ready subchannels, except that the
-/// cycle restarts at a subchannel that has just become ready, so the very next call goes to a pod that was just added
-/// (or reconnected) instead of waiting for round robin to come round to it. From then on it is plain round robin.
+/// The <c>newest_first_round_robin</c> load-balancing policy: round robin over the ready subchannels, except that an
+/// address that is new to the set (not in it during the last 5 minutes) takes the next call once it is ready, instead
+/// of waiting for round robin to come round to it; a pod whose readiness flaps, or a reconnecting subchannel, just
+/// rejoins the cycle. The address list is authoritative: an empty list, or the library resolver's "no endpoints"
+/// failure, fails calls with the reason even while the channel is Ready (unlike grpc-dotnet's round_robin,
+/// grpc/grpc-dotnet#1860), and while that resolver waits for its first snapshot calls wait, bounded by their deadline.
 /// <see cref="BalancedChannel.Create"/> and <c>AddKubernetesLoadBalancing</c> use it by default; grpc-dotnet's
 /// <c>round_robin</c> remains available through the channel's service config.
 /// </summary>
