@@ -5,7 +5,10 @@ namespace Reactive.K8sLb;
 /// <param name="IsSynchronized">Whether a first complete snapshot has been applied (it stays <see langword="true"/>
 /// while failing: the last known set is still in force). Becomes <see langword="true"/> even when that snapshot is
 /// empty and so produced no change.</param>
-/// <param name="Message">What is failing, for people (e.g. the API's 403 text and an RBAC hint); else <see langword="null"/>.</param>
+/// <param name="Message">What is wrong, for people: why discovery is failing (e.g. the API's 403 text and an RBAC hint,
+/// a watch that stalled), or, when synchronized with an empty set, why it is empty ("no ready endpoints for Service
+/// ns/name", "port 'grpc' not found in any EndpointSlice of Service ns/name", "no EndpointSlices for Service ns/name:
+/// ..."); else <see langword="null"/>. A channel fed by this source fails its calls with this text.</param>
 /// <param name="Error">The failure, when failing; else <see langword="null"/>.</param>
 public sealed record DiscoveryStatus(DiscoveryHealth Health, bool IsSynchronized, string? Message = null, Exception? Error = null)
 {
