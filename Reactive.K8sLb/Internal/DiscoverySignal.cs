@@ -23,7 +23,10 @@ internal sealed class DiscoverySignal
 
     public Exception? Error { get; }
 
-    public static DiscoverySignal Slice(SliceEvent sliceEvent, string? @namespace = null) => new(sliceEvent, DiscoveryHealth.Healthy, null, null, @namespace);
+    // Two overloads, not an optional parameter: the one-argument form is used as a method group (Select(Slice)).
+    public static DiscoverySignal Slice(SliceEvent sliceEvent) => new(sliceEvent, DiscoveryHealth.Healthy, null, null);
+
+    public static DiscoverySignal Slice(SliceEvent sliceEvent, string? @namespace) => new(sliceEvent, DiscoveryHealth.Healthy, null, null, @namespace);
 
     public static DiscoverySignal Healthy { get; } = new(null, DiscoveryHealth.Healthy, null, null);
 
