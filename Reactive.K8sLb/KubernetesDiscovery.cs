@@ -13,9 +13,11 @@ public static partial class KubernetesDiscovery
     /// <summary>
     /// Watches the Service's EndpointSlices and emits the net changes of its endpoint set. Nothing happens until
     /// subscription; each subscription has its own client and watch, and disposing it cancels the watch. The stream
-    /// never completes or fails on its own: API failures are retried with backoff (401/403/404 at the maximum delay,
-    /// logged at error level with the server's message), the last known endpoints stay in force meanwhile, and the
-    /// status (synchronized, failing and why) is available through <see cref="IDiscoveryObservable.Updates"/>.
+    /// never completes or fails on its own: API failures are retried with jittered exponential backoff (401/403/404
+    /// starting from 1 second and logged at error level once per streak with the server's message; a 429 or 503 waits
+    /// at least its Retry-After, up to <see cref="BackoffOptions.Maximum"/>), the last known endpoints stay in force
+    /// meanwhile, and the status (synchronized, failing and why, including a watch that has gone silent) is available
+    /// through <see cref="IDiscoveryObservable.Updates"/>.
     /// </summary>
     /// <param name="config">What to discover; <see cref="DiscoveryConfig.ClientConfiguration"/> says how to reach the API.</param>
     /// <returns>The endpoint changes, with status through <see cref="IDiscoveryObservable.Updates"/>.</returns>
@@ -28,7 +30,8 @@ public static partial class KubernetesDiscovery
     /// <summary>
     /// Like <see cref="Observe(DiscoveryConfig)"/>, using an existing client, which is not disposed. The namespace is
     /// <see cref="DiscoveryConfig.Namespace"/>, else the namespace of <see cref="DiscoveryConfig.ClientConfiguration"/>,
-    /// else <c>default</c>.
+    /// else <c>default</c>. After a failure, the status turns healthy again with the watch's first event or bookmark
+    /// (a client created by the library reports it as soon as the watch's response headers arrive).
     /// </summary>
     /// <param name="config">What to discover.</param>
     /// <param name="client">The Kubernetes client to use.</param>

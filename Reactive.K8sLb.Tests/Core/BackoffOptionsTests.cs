@@ -122,4 +122,42 @@ public sealed class BackoffOptionsTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => BackoffOptions.Default.BaseDelay(0));
     }
+
+    [Test]
+    public void Delay_BaseAtMaximum_SpreadsBelowMaximumInsteadOfClampingToIt()
+    {
+        var options = new BackoffOptions(TimeSpan.FromTicks(1000), TimeSpan.FromTicks(1000), 2.0, 0.2);
+
+        var delays = new[] { 0.0, 0.25, 0.5, 0.75, 1.0 - 1e-9 }.Select(random => options.Delay(5, random).Ticks);
+
+        // The range is [Maximum*(1-Jitter), Maximum], spread uniformly: not half of it piled up on Maximum.
+        Assert.That(delays, Is.EqualTo(new long[] { 800, 850, 900, 950, 1000 }));
+    }
+
+    [Test]
+    public void Delay_UpperJitterAboveMaximum_RangeEndsAtMaximum()
+    {
+        var options = new BackoffOptions(TimeSpan.FromTicks(100), TimeSpan.FromTicks(120), 2.0, 0.5);
+
+        var delays = new[] { 0.0, 0.5, 1.0 - 1e-9 }.Select(random => options.Delay(1, random).Ticks);
+
+        // Base 100: [50, min(120, 150)].
+        Assert.That(delays, Is.EqualTo(new long[] { 50, 85, 120 }));
+    }
+
+    [Test]
+    public void Delay_FleetAtTheCap_AlmostNoClientWaitsExactlyMaximum()
+    {
+        var options = BackoffOptions.Default;
+
+        // 1000 clients whose random draws cover [0, 1) evenly, all far into the backoff (base delay at the 30 s cap).
+        var delays = Enumerable.Range(0, 1000).Select(i => options.Delay(20, i / 1000.0)).ToList();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(delays.Count(d => d == options.Maximum), Is.LessThanOrEqualTo(1));
+            Assert.That(delays.Distinct().Count(), Is.EqualTo(1000));
+            Assert.That(delays, Has.All.InRange(TimeSpan.FromSeconds(24), options.Maximum));
+        }
+    }
 }

@@ -1,9 +1,10 @@
 namespace Reactive.K8sLb;
 
 /// <summary>
-/// Exponential backoff for retries: the n-th consecutive retry waits
-/// <c>min(Maximum, Initial * Multiplier^(n-1))</c>, spread by ±<see cref="Jitter"/> and never above
-/// <see cref="Maximum"/>. The sequence starts over once the source has been healthy.
+/// Exponential backoff for retries: the n-th consecutive retry waits about
+/// <c>base = min(Maximum, Initial * Multiplier^(n-1))</c>, spread by ±<see cref="Jitter"/> and never above
+/// <see cref="Maximum"/>; at the cap the spread stays below it, so clients that have all reached the cap do not retry
+/// in step. The sequence starts over once the source has been healthy.
 /// </summary>
 public sealed record BackoffOptions
 {
@@ -14,7 +15,8 @@ public sealed record BackoffOptions
     /// <param name="initial">Delay before the first retry. Default 250 ms. Must not be negative.</param>
     /// <param name="maximum">Cap on any delay. Default 30 s. Must be at least <paramref name="initial"/>.</param>
     /// <param name="multiplier">Growth per consecutive retry. Default 2. Must be at least 1.</param>
-    /// <param name="jitter">Relative spread, 0..1: a delay d becomes a value in [d*(1-jitter), d*(1+jitter)]. Default 0.2.</param>
+    /// <param name="jitter">Relative spread, 0..1: a base delay d becomes a uniform value in
+    /// [d*(1-jitter), min(maximum, d*(1+jitter))]. Default 0.2.</param>
     /// <param name="resetAfter">How long the source must stay subscribed without failing for the sequence to start
     /// over (it also starts over when the source emits a value). Default 60 s. Must be positive.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument breaks its rule; the message names it.</exception>
@@ -70,13 +72,20 @@ public sealed record BackoffOptions
 
     /// <summary>The delay for the given retry with jitter applied.</summary>
     /// <param name="attempt">1 for the first retry.</param>
-    /// <param name="random">A value in [0, 1); 0.5 means no spread.</param>
-    /// <returns>A delay within [base*(1-Jitter), base*(1+Jitter)], never above <see cref="Maximum"/>.</returns>
+    /// <param name="random">A value in [0, 1) that picks the point in the range: 0 the lower end, values near 1 the
+    /// upper end.</param>
+    /// <returns>
+    /// A delay uniformly spread over <c>[base*(1-Jitter), min(Maximum, base*(1+Jitter))]</c>, where base is
+    /// <see cref="BaseDelay(int)"/>. The upper end is cut at <see cref="Maximum"/> rather than the value clamped to it,
+    /// so once the base delay reaches the cap the delays still spread over <c>[Maximum*(1-Jitter), Maximum]</c>
+    /// instead of half of all clients waiting exactly <see cref="Maximum"/>.
+    /// </returns>
     public TimeSpan Delay(int attempt, double random)
     {
-        var baseTicks = BaseDelay(attempt).Ticks;
-        var factor = 1.0 + (Jitter * ((2.0 * Math.Clamp(random, 0.0, 1.0)) - 1.0));
-        var ticks = Math.Min(Maximum.Ticks, (long)(baseTicks * factor));
-        return TimeSpan.FromTicks(Math.Max(0, ticks));
+        var baseTicks = (double)BaseDelay(attempt).Ticks;
+        var lower = baseTicks * (1.0 - Jitter);
+        var upper = Math.Min(Maximum.Ticks, baseTicks * (1.0 + Jitter));
+        var ticks = Math.Round(lower + ((upper - lower) * Math.Clamp(random, 0.0, 1.0)));
+        return TimeSpan.FromTicks((long)Math.Clamp(ticks, 0.0, Maximum.Ticks));
     }
 }

@@ -6,7 +6,11 @@ public enum RetryDecision
     /// <summary>Retry after the next backoff delay.</summary>
     Retry = 0,
 
-    /// <summary>Retry, but only after the maximum delay (for failures a quick retry will not fix, such as 403).</summary>
+    /// <summary>
+    /// Retry, but only after the maximum delay, without jitter (for failures a quick retry will not fix). Every client
+    /// that gets it waits exactly the maximum, so a fleet retries in step; the library's own discovery instead retries
+    /// 401/403/404 with ordinary jittered backoff from a longer initial delay.
+    /// </summary>
     RetryAfterMaximumDelay = 1,
 
     /// <summary>Do not retry: pass the error on.</summary>

@@ -3,8 +3,9 @@ namespace Reactive.K8sLb.Internal;
 /// <summary>What a discovery source reports: a slice event, or a change of its health.</summary>
 internal sealed class DiscoverySignal
 {
-    private DiscoverySignal(SliceEvent? sliceEvent, DiscoveryHealth health, string? message, Exception? error, string? @namespace = null)
+    private DiscoverySignal(SliceEvent? sliceEvent, DiscoveryHealth health, string? message, Exception? error, string? @namespace = null, bool resetsBackoff = false)
     {
+        ResetsBackoff = resetsBackoff;
         SliceEvent = sliceEvent;
         Namespace = @namespace;
         Health = health;
@@ -23,9 +24,21 @@ internal sealed class DiscoverySignal
 
     public Exception? Error { get; }
 
-    public static DiscoverySignal Slice(SliceEvent sliceEvent, string? @namespace = null) => new(sliceEvent, DiscoveryHealth.Healthy, null, null, @namespace);
+    /// <summary>
+    /// Whether this signal proves the watch healthy enough to start the retry delays over: an established watch
+    /// delivered its first event or bookmark (as client-go's reflector resets its backoff). Response headers alone do not.
+    /// </summary>
+    public bool ResetsBackoff { get; }
+
+    // Two overloads, not an optional parameter: the one-argument form is used as a method group (Select(Slice)).
+    public static DiscoverySignal Slice(SliceEvent sliceEvent) => new(sliceEvent, DiscoveryHealth.Healthy, null, null);
+
+    public static DiscoverySignal Slice(SliceEvent sliceEvent, string? @namespace) => new(sliceEvent, DiscoveryHealth.Healthy, null, null, @namespace);
 
     public static DiscoverySignal Healthy { get; } = new(null, DiscoveryHealth.Healthy, null, null);
+
+    /// <summary>Healthy, and the watch delivered its first event or bookmark (<see cref="ResetsBackoff"/>).</summary>
+    public static DiscoverySignal WatchDelivering { get; } = new(null, DiscoveryHealth.Healthy, null, null, resetsBackoff: true);
 
     public static DiscoverySignal Failing(string message, Exception error) => new(null, DiscoveryHealth.Failing, message, error);
 }

@@ -14,8 +14,11 @@ namespace Reactive.K8sLb.Internal;
 /// The list/watch protocol for one Service's EndpointSlices, as an informer would run it: LIST (paginated), then WATCH
 /// from the list's resourceVersion with bookmarks; a normal end of the watch resumes from the last resourceVersion
 /// without relisting; 410 Gone relists (a reset, which the diffing core reconciles); a silent watch is abandoned by an
-/// idle watchdog; every other failure is retried with backoff, reported in band as a failing status, and never ends
-/// the stream. One instance per subscription.
+/// idle watchdog and reported as failing; every other failure is retried with backoff (<see cref="WatchRetryPolicy"/>),
+/// reported in band as a failing status, and never ends the stream. The status turns healthy again as soon as a watch
+/// answers 200: on its response headers when the client is one the library created (see
+/// <see cref="KubernetesClientLease"/>), else on its first event or bookmark. The retry delays start over once an
+/// established watch delivers its first event or bookmark. One instance per subscription.
 /// </summary>
 internal sealed class EndpointSliceWatcher
 {
@@ -24,7 +27,11 @@ internal sealed class EndpointSliceWatcher
     private readonly IScheduler _scheduler;
     private readonly ILogger _logger;
     private readonly string _labelSelector;
+    private readonly WatchRetryPolicy _retryPolicy;
     private string? _resourceVersion;
+
+    // Whether this streak of failures has already logged a refusal at error level; cleared when a watch is healthy.
+    private volatile bool _refusalReported;
 
     /// <summary>A watch that ends sooner than this without any slice event is treated as a failure (backoff).</summary>
     private static readonly TimeSpan MinimumWatchDuration = TimeSpan.FromSeconds(1);
@@ -36,6 +43,7 @@ internal sealed class EndpointSliceWatcher
         _scheduler = config.EffectiveScheduler;
         _logger = logger;
         _labelSelector = "kubernetes.io/service-name=" + config.ServiceName;
+        _retryPolicy = new WatchRetryPolicy(config.Backoff, _scheduler);
     }
 
     /// <summary>A cold stream of signals; each subscription runs its own list/watch with its own client lease.</summary>
@@ -45,8 +53,13 @@ internal sealed class EndpointSliceWatcher
             lease => new EndpointSliceWatcher(lease, config, config.EffectiveLoggerFactory.CreateLogger("Reactive.K8sLb.Discovery")).Run());
 
     private IObservable<DiscoverySignal> Run() => Observable.Create<DiscoverySignal>(observer =>
-        Observable.Create<DiscoverySignal>(RunSessionAsync)
-            .RetryWithBackoff(_config.Backoff, _scheduler, Classify, attempt => ReportFailure(observer, attempt), resetOnValue: false)
+        BackoffRetry.Create(
+                Observable.Create<DiscoverySignal>(RunSessionAsync),
+                _scheduler,
+                (error, attempt) => _retryPolicy.DelayFor(error, attempt),
+                attempt => ReportFailure(observer, attempt),
+                signal => signal.ResetsBackoff,
+                _config.Backoff.ResetAfter)
             .Subscribe(observer));
 
     /// <summary>One session: runs until an error, which the retry around it handles.</summary>
@@ -76,7 +89,10 @@ internal sealed class EndpointSliceWatcher
                     if (listed && quick) throw new WatchEndedEarlyException("A watch from a fresh LIST was answered with 410 Gone at once.");
                     break;
                 case WatchOutcome.Idle:
+                    // Not an error to retry (the re-watch is immediate), but pods may be going unseen: say so.
                     Log.WatchIdle(_logger, _config.ServiceName, _config.IdleTimeout);
+                    var stalled = $"The watch of EndpointSlices of Service {_lease.Namespace}/{_config.ServiceName} delivered nothing, not even a bookmark, for {_config.IdleTimeout}; re-watching.";
+                    observer.OnNext(DiscoverySignal.Failing(stalled, new TimeoutException(stalled)));
                     break;
                 default:
                     // A server or proxy that closes watches at once would otherwise be hammered in a tight loop.
@@ -110,8 +126,12 @@ internal sealed class EndpointSliceWatcher
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // A LIST that hangs must not keep the channel's calls waiting: fail it, report it, retry.
-                    throw new TimeoutException($"The LIST of EndpointSlices got no answer within {_config.IdleTimeout}.");
+                    // A LIST that hangs must not keep the channel's calls waiting: fail it, report it, retry. Either
+                    // our watchdog cancelled it, or KubernetesClient's own per-request timeout did (it cancels its own
+                    // linked token, which leaves ours untouched): name the limit that fired.
+                    throw new TimeoutException(pageCancellation.IsCancellationRequested
+                        ? $"The LIST of EndpointSlices got no answer within {_config.IdleTimeout} (DiscoveryConfig.IdleTimeout)."
+                        : $"The LIST of EndpointSlices got no answer within {ClientTimeout(client)} (the Kubernetes client's HttpClientTimeout, see KubernetesClientConfiguration.HttpClientTimeout).");
                 }
                 catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone && continueToken is not null && restarts < 3)
                 {
@@ -138,6 +158,8 @@ internal sealed class EndpointSliceWatcher
     {
         using var watchCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watchdog = new SerialDisposable();
+        var gate = new object();
+        var current = true;
         var idle = false;
         var expired = false;
         var delivered = false;
@@ -170,10 +192,22 @@ internal sealed class EndpointSliceWatcher
             }
         }
 
+        // Headers arrive on the handler's thread while this method awaits the first line. A request abandoned by
+        // cancellation may still complete later: once this watch is over (not current) its headers say nothing.
+        void OnResponseHeaders(HttpStatusCode status)
+        {
+            if (status != HttpStatusCode.OK) return;
+            lock (gate)
+            {
+                if (current && !watchCancellation.IsCancellationRequested) MarkWatchHealthy(observer, DiscoverySignal.Healthy);
+            }
+        }
+
         // Random spread so that many clients do not re-watch in step.
         var timeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(_config.WatchTimeout.TotalSeconds * (1 + Random.Shared.NextDouble())));
         Log.Watching(_logger, _config.ServiceName, _lease.Namespace, _resourceVersion, timeoutSeconds);
         Arm();
+        using var headers = WatchResponseHeadersHandler.Listen(OnResponseHeaders);
         try
         {
             var events = _lease.Client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
@@ -191,7 +225,7 @@ internal sealed class EndpointSliceWatcher
                 if (!delivered)
                 {
                     delivered = true;
-                    observer.OnNext(DiscoverySignal.Healthy);
+                    MarkWatchHealthy(observer, DiscoverySignal.WatchDelivering);
                 }
 
                 switch (type)
@@ -226,6 +260,10 @@ internal sealed class EndpointSliceWatcher
             // Usually 410 arrives as an ERROR event; some proxies and servers answer the request with it instead.
             return (WatchOutcome.Expired, sliceEvents);
         }
+        finally
+        {
+            lock (gate) current = false;
+        }
 
         if (serverError is not null) throw serverError;
         return (expired ? WatchOutcome.Expired : idle ? WatchOutcome.Idle : WatchOutcome.Ended, sliceEvents);
@@ -244,18 +282,34 @@ internal sealed class EndpointSliceWatcher
         }
     }
 
-    private static RetryDecision Classify(Exception error) =>
-        error is HttpOperationException { Response.StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound }
-            ? RetryDecision.RetryAfterMaximumDelay
-            : RetryDecision.Retry;
+    private static string ClientTimeout(IKubernetes client) =>
+        client is AbstractKubernetes kubernetes ? kubernetes.HttpClientTimeout.ToString() : "its own timeout";
+
+    /// <summary>The watch is established: report healthy, and let the next refusal be logged at error level again.</summary>
+    private void MarkWatchHealthy(IObserver<DiscoverySignal> observer, DiscoverySignal signal)
+    {
+        _refusalReported = false;
+        observer.OnNext(signal);
+    }
 
     private void ReportFailure(IObserver<DiscoverySignal> observer, RetryAttempt attempt)
     {
         var reason = Describe(attempt.Exception);
-        if (Classify(attempt.Exception) == RetryDecision.RetryAfterMaximumDelay)
-            Log.PermanentFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
-        else
+        if (!WatchRetryPolicy.IsRefused(attempt.Exception))
+        {
             Log.TransientFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
+        }
+        else if (_refusalReported)
+        {
+            Log.PermanentFailureRepeated(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
+        }
+        else
+        {
+            // Once per streak: a pod started before its RoleBinding should not fill the log with the same error.
+            _refusalReported = true;
+            Log.PermanentFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
+        }
+
         observer.OnNext(DiscoverySignal.Failing(reason, attempt.Exception));
     }
 

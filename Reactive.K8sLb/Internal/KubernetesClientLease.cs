@@ -5,7 +5,10 @@ namespace Reactive.K8sLb.Internal;
 /// <summary>
 /// The client and namespace of one discovery subscription. Created without side effects; the client is built on
 /// first use (inside the retry loop, so a missing kubeconfig is reported and retried, not thrown at subscribe) and
-/// disposed with the subscription when this lease owns it.
+/// disposed with the subscription when this lease owns it. A client the lease creates has a
+/// <see cref="WatchResponseHeadersHandler"/>, so the watcher learns that a watch is established when its headers arrive;
+/// a client supplied by the user (<c>KubernetesDiscovery.Observe(config, client)</c>) has not, and there the first
+/// line of the watch (an event or bookmark) is the first sign of a healthy watch.
 /// </summary>
 internal sealed class KubernetesClientLease : IDisposable
 {
@@ -64,7 +67,7 @@ internal sealed class KubernetesClientLease : IDisposable
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildDefaultConfig());
             _namespace = _config.Namespace ?? configuration.Namespace ?? "default";
-            _client = new Kubernetes(configuration);
+            _client = new Kubernetes(configuration, new WatchResponseHeadersHandler());
             _ownsClient = true;
         }
     }

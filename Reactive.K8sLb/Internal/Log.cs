@@ -41,9 +41,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Kubernetes discovery of {Service} failed (retry {Attempt} in {Delay}): {Reason}")]
     public static partial void TransientFailure(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
 
+    // Once per streak of refusals; the retries that follow in the same streak are 209 at Debug.
     [LoggerMessage(EventId = 207, Level = LogLevel.Error, Message = "Kubernetes discovery of {Service} is refused (retry {Attempt} in {Delay}): {Reason}")]
     public static partial void PermanentFailure(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
 
     [LoggerMessage(EventId = 208, Level = LogLevel.Debug, Message = "Watch of {Service} ended normally; resuming from resourceVersion {ResourceVersion}.")]
     public static partial void WatchEnded(ILogger logger, string service, string? resourceVersion);
+
+    [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Kubernetes discovery of {Service} is still refused (retry {Attempt} in {Delay}): {Reason}")]
+    public static partial void PermanentFailureRepeated(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
 }

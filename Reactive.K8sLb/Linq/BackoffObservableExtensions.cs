@@ -1,6 +1,5 @@
 using System.Reactive.Concurrency;
-using System.Reactive.Disposables;
-using System.Reactive.Linq;
+using Reactive.K8sLb.Internal;
 
 namespace Reactive.K8sLb;
 
@@ -19,7 +18,8 @@ public static class BackoffObservableExtensions
     /// Resubscribes to <paramref name="source"/> after an error that <paramref name="shouldRetry"/> accepts, waiting
     /// <see cref="BackoffOptions.Delay(int, double)"/> for the n-th consecutive retry. The sequence of delays starts
     /// over when the source emits a value or stays subscribed for <see cref="BackoffOptions.ResetAfter"/> without
-    /// failing. Errors the predicate rejects, and completion, pass through.
+    /// failing. Errors the predicate rejects, and completion, pass through. After the subscription is disposed no
+    /// retry starts and no error is reported, even when a retry was already due.
     /// </summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="source">The source to resubscribe to after an error.</param>
@@ -73,63 +73,17 @@ public static class BackoffObservableExtensions
         ArgumentNullException.ThrowIfNull(scheduler);
         ArgumentNullException.ThrowIfNull(classify);
         var next = random ?? Random.Shared.NextDouble;
-
-        return Observable.Create<T>(observer =>
-        {
-            var gate = new object();
-            var subscription = new SerialDisposable();
-            var retryTimer = new SerialDisposable();
-            var healthyTimer = new SerialDisposable();
-            var attempt = 0;
-
-            void Connect()
+        return BackoffRetry.Create(
+            source,
+            scheduler,
+            (error, attempt) => classify(error) switch
             {
-                var current = new SingleAssignmentDisposable();
-                subscription.Disposable = current;
-                healthyTimer.Disposable = scheduler.Schedule(backoff.ResetAfter, () => { lock (gate) attempt = 0; });
-                current.Disposable = source.Subscribe(
-                    value =>
-                    {
-                        if (resetOnValue)
-                        {
-                            lock (gate) attempt = 0;
-                        }
-
-                        observer.OnNext(value);
-                    },
-                    error =>
-                    {
-                        // The failed subscription is over: release it now, not at the next resubscription.
-                        subscription.Disposable = null;
-                        healthyTimer.Disposable = null;
-                        RetryDecision decision;
-                        try
-                        {
-                            decision = classify(error);
-                        }
-                        catch (Exception classifierError)
-                        {
-                            observer.OnError(classifierError);
-                            return;
-                        }
-
-                        if (decision == RetryDecision.Fail)
-                        {
-                            observer.OnError(error);
-                            return;
-                        }
-
-                        int thisAttempt;
-                        lock (gate) thisAttempt = ++attempt;
-                        var delay = decision == RetryDecision.RetryAfterMaximumDelay ? backoff.Maximum : backoff.Delay(thisAttempt, next());
-                        onRetry?.Invoke(new RetryAttempt(thisAttempt, delay, error));
-                        retryTimer.Disposable = scheduler.Schedule(delay, Connect);
-                    },
-                    observer.OnCompleted);
-            }
-
-            Connect();
-            return new CompositeDisposable(subscription, retryTimer, healthyTimer);
-        });
+                RetryDecision.Fail => null,
+                RetryDecision.RetryAfterMaximumDelay => backoff.Maximum,
+                _ => backoff.Delay(attempt, next()),
+            },
+            onRetry,
+            resetOnValue ? static _ => true : static _ => false,
+            backoff.ResetAfter);
     }
 }
