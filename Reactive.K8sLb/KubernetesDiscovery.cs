@@ -64,5 +64,5 @@ public static partial class KubernetesDiscovery
     }
 
     private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>
-        new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client), config));
+        new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client), config), config.EffectiveLoggerFactory);
 }

@@ -1,16 +1,55 @@
 using System.Net;
 using System.Reactive.Linq;
+using Microsoft.Extensions.Logging;
 
 namespace Reactive.K8sLb.Internal;
 
-/// <summary>Wraps a cold stream of updates; the plain change view flattens it.</summary>
-internal sealed class DiscoveryObservable(IObservable<DiscoveryUpdate> updates) : IDiscoveryObservable
+/// <summary>
+/// Wraps a cold stream of updates; the plain change view flattens it. A subscriber's observer that throws is logged
+/// and keeps its subscription: the exception must not travel back into the watch (where it would look like an API
+/// failure, restart the watch and relist). Rx operators between us and that observer catch their own callbacks'
+/// exceptions and pass them on as errors, which is the user's pipeline's business.
+/// </summary>
+internal sealed class DiscoveryObservable : IDiscoveryObservable
 {
-    public IObservable<DiscoveryUpdate> Updates { get; } = updates;
+    private readonly IObservable<DiscoveryUpdate> _updates;
+    private readonly ILogger _logger;
+
+    public DiscoveryObservable(IObservable<DiscoveryUpdate> updates, ILoggerFactory loggerFactory)
+    {
+        _updates = updates;
+        _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Discovery");
+        Updates = Observable.Create<DiscoveryUpdate>(observer => _updates.Subscribe(new GuardedObserver<DiscoveryUpdate>(observer, _logger)));
+    }
+
+    public IObservable<DiscoveryUpdate> Updates { get; }
 
     public IDisposable Subscribe(IObserver<Change<EndPoint>> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        return Updates.SelectMany(update => update.Changes).Subscribe(observer);
+        return _updates.SelectMany(update => update.Changes).Subscribe(new GuardedObserver<Change<EndPoint>>(observer, _logger));
+    }
+
+    private sealed class GuardedObserver<T>(IObserver<T> inner, ILogger logger) : IObserver<T>
+    {
+        public void OnNext(T value) => Guard(() => inner.OnNext(value));
+
+        public void OnError(Exception error) => Guard(() => inner.OnError(error));
+
+        public void OnCompleted() => Guard(inner.OnCompleted);
+
+        private void Guard(Action notify)
+        {
+            try
+            {
+                notify();
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not stop discovery (nor be taken for an API failure).
+            catch (Exception error)
+#pragma warning restore CA1031
+            {
+                Log.ObserverFailed(logger, error);
+            }
+        }
     }
 }

@@ -22,6 +22,6 @@ public static class SliceObservableExtensions
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(config);
-        return new DiscoveryObservable(DiscoveryPipeline.ToUpdates(source.Select(sliceEvent => DiscoverySignal.Slice(sliceEvent)), config));
+        return new DiscoveryObservable(DiscoveryPipeline.ToUpdates(source.Select(sliceEvent => DiscoverySignal.Slice(sliceEvent)), config), config.EffectiveLoggerFactory);
     }
 }
