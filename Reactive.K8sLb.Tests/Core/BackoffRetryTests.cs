@@ -1,3 +1,4 @@
+using Reactive.K8sLb.Linq;
 using System.Reactive.Concurrency;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;

@@ -1,3 +1,4 @@
+using Reactive.K8sLb.Linq;
 using System.Reactive.Linq;
 using Microsoft.Reactive.Testing;
 using Reactive.K8sLb.Tests.Support;

@@ -1,7 +1,7 @@
 using System.Reactive.Concurrency;
 using Reactive.K8sLb.Internal;
 
-namespace Reactive.K8sLb;
+namespace Reactive.K8sLb.Linq;
 
 /// <summary>Retry with exponential backoff, for any observable.</summary>
 public static class BackoffObservableExtensions

@@ -2,7 +2,7 @@ using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using Reactive.K8sLb.Internal;
 
-namespace Reactive.K8sLb;
+namespace Reactive.K8sLb.Linq;
 
 /// <summary>Operators on streams of <see cref="Change{T}"/> and on streams of whole snapshots.</summary>
 public static class ChangeObservableExtensions

@@ -1,7 +1,7 @@
 using Reactive.K8sLb.Internal;
 using System.Reactive.Linq;
 
-namespace Reactive.K8sLb;
+namespace Reactive.K8sLb.Linq;
 
 /// <summary>The diffing core as an operator: EndpointSlice events in, endpoint changes out.</summary>
 public static class SliceObservableExtensions

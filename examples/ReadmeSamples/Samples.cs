@@ -1,3 +1,4 @@
+using Reactive.K8sLb.Linq;
 using System.Net;
 using System.Reactive.Linq;
 using Greet;
