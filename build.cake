@@ -98,6 +98,17 @@ Task("RunLatencyHarness")
         DotNetRun("./benchmarks/Reactive.K8sLb.Latency/Reactive.K8sLb.Latency.csproj", arguments, new DotNetRunSettings { Configuration = "Release" });
     });
 
+// Same harness, --policy-comparison: round_robin vs the old and the new newest-first policy on a flapping pod and on a
+// new pod (about 2 min; --full takes 200 reps of the new-pod case).
+Task("RunPolicyComparison")
+    .Does(() =>
+    {
+        var arguments = new ProcessArgumentBuilder().Append("--policy-comparison")
+            .Append("--out").AppendQuoted(benchmarkResults.CombineWithFilePath("newest-first-results.md").FullPath);
+        if (fullBenchmarks) arguments.Append("--full");
+        DotNetRun("./benchmarks/Reactive.K8sLb.Latency/Reactive.K8sLb.Latency.csproj", arguments, new DotNetRunSettings { Configuration = "Release" });
+    });
+
 Task("RunDemo")
     .IsDependentOn("Compile")
     .Does(() => DotNetRun("./examples/Demo/Demo.csproj", new ProcessArgumentBuilder().Append("--no-ui").Append("--duration").Append("15"), new DotNetRunSettings
@@ -118,7 +129,8 @@ Task("Demo").IsDependentOn("RunDemo");
 Task("Bench")
     .IsDependentOn("RunCoreBenchmarks")
     .IsDependentOn("RunLatencyHarness")
-    .Does(() => Information($"Benchmark tables: {benchmarkResults.Combine("results")}"));
+    .IsDependentOn("RunPolicyComparison")
+    .Does(() => Information($"Benchmark tables: {benchmarkResults.Combine("results")}; latency and policy comparison: {benchmarkResults}"));
 
 RunTarget(target);
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Greet;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Reactive.K8sLb.Testing;
@@ -68,6 +69,20 @@ internal sealed class GreeterPods : IAsyncDisposable
         }));
     }
 
+    /// <summary>
+    /// One call to each pod straight to its address, on a throwaway channel. A pod that turns ready has usually answered
+    /// its probes already, and without this the first measured call on each pod would include the server's own
+    /// first-request costs (routing table, gRPC method setup) rather than the client's.
+    /// </summary>
+    public async Task WarmAsync(IEnumerable<string> ips)
+    {
+        foreach (var ip in ips)
+        {
+            using var channel = GrpcChannel.ForAddress($"http://{ip}:{Port}");
+            await new Greeter.GreeterClient(channel).SayHelloAsync(new HelloRequest { Name = "warm-up" }, deadline: DateTime.UtcNow.AddSeconds(10));
+        }
+    }
+
     /// <summary>Stops a pod gracefully (GOAWAY, in-flight calls complete).</summary>
     public async Task StopAsync(string ip)
     {
@@ -95,6 +110,9 @@ internal sealed class GreeterPods : IAsyncDisposable
     }
 }
 
+/// <summary>One call: client-side start and end timestamps, and the pod that served it (<see langword="null"/>: failed).</summary>
+internal readonly record struct CallRecord(long Start, long End, string? Pod);
+
 /// <summary>A few concurrent callers making unary calls back to back until stopped or until their deadline.</summary>
 internal sealed class CallLoad : IAsyncDisposable
 {
@@ -104,9 +122,10 @@ internal sealed class CallLoad : IAsyncDisposable
     private long _ok;
     private long _failed;
 
-    public CallLoad(CallInvoker invoker, int callers, TimeSpan interval, TimeSpan maxDuration)
+    public CallLoad(CallInvoker invoker, int callers, TimeSpan interval, TimeSpan maxDuration, bool log = false)
     {
         _interval = interval;
+        Log = log ? new ConcurrentQueue<CallRecord>() : null;
         _stop = new CancellationTokenSource(maxDuration);
         var client = new Greeter.GreeterClient(invoker);
         _callers = [.. Enumerable.Range(0, callers).Select(i => Task.Run(() => RunAsync(client, i)))];
@@ -123,6 +142,9 @@ internal sealed class CallLoad : IAsyncDisposable
     public long Failed => Interlocked.Read(ref _failed);
 
     public ConcurrentQueue<string> Errors { get; } = new();
+
+    /// <summary>Every call, when created with <c>log: true</c>.</summary>
+    public ConcurrentQueue<CallRecord>? Log { get; }
 
     public void ClearFirstReplies()
     {
@@ -142,18 +164,20 @@ internal sealed class CallLoad : IAsyncDisposable
         var request = new HelloRequest { Name = "caller-" + id };
         while (!_stop.IsCancellationRequested)
         {
+            var start = Stopwatch.GetTimestamp();
             try
             {
-                var start = Stopwatch.GetTimestamp();
                 var reply = await client.SayHelloAsync(request, deadline: DateTime.UtcNow.AddSeconds(10));
                 var now = Stopwatch.GetTimestamp();
                 if (FirstReply.TryAdd(reply.Pod, now)) FirstReplyStart[reply.Pod] = start;
+                Log?.Enqueue(new CallRecord(start, now, reply.Pod));
                 Interlocked.Increment(ref _ok);
                 if (_interval > TimeSpan.Zero) await Task.Delay(_interval, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             catch (RpcException ex)
             {
                 if (_stop.IsCancellationRequested) break;
+                Log?.Enqueue(new CallRecord(start, Stopwatch.GetTimestamp(), null));
                 Interlocked.Increment(ref _failed);
                 if (Errors.Count < 20) Errors.Enqueue($"{ex.StatusCode}: {ex.Status.Detail}");
             }

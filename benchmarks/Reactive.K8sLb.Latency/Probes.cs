@@ -195,6 +195,8 @@ internal sealed class Samples(string name)
 
     public int Count => _values.Count;
 
+    public IReadOnlyList<double> Values => _values;
+
     public int Missing { get; set; }
 
     public void Add(double ms) => _values.Add(ms);

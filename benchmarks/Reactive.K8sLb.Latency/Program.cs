@@ -29,13 +29,8 @@ void Out(string line = "")
 }
 
 var total = Stopwatch.StartNew();
-Out($"# Reactive.K8sLb end-to-end latency ({(o.Full ? "full" : "quick")})");
-Out();
-Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); callers: {o.Callers} concurrent, {(o.CallInterval == TimeSpan.Zero ? "back to back" : $"each pausing {o.CallInterval.TotalMilliseconds} ms between calls")}");
-Out($"- DNS baseline: polling resolver re-resolving every {o.DnsInterval.TotalMilliseconds:0} ms (scaled down from 30 s)");
-Out($"- rolling update: {o.RollPods} pods, {o.RollPace.TotalMilliseconds:0} ms between steps, old pod stops gracefully {o.RollGrace.TotalMilliseconds:0} ms after it turns terminating");
-Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off");
-Out();
+var startedUtc = DateTime.UtcNow;
+var loadAtStart = LoadAverage();
 
 await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions());
 var written = new ConcurrentDictionary<long, long>();
@@ -46,9 +41,28 @@ emulator.EventWritten += e =>
     Interlocked.Increment(ref eventsWritten);
 };
 
+// Every insert uses an address the mode's channel has never seen: the library's policy treats an address that left the
+// set within the last 5 minutes as a readiness flap, not as a new pod, so recycling addresses would measure a rejoin.
+// The channel of each mode is new, so modes reuse the same pods. Only 127.0.0.0/8 is used.
 await using var pods = GreeterPods.Create();
-var pool = Enumerable.Range(2, o.PoolSize).Select(i => $"127.0.0.{i}").ToList();
+var pool = Enumerable.Range(0, o.PoolSize).Select(i => $"127.0.{i / 250}.{2 + (i % 250)}").ToList();
 await pods.StartManyAsync(pool);
+await pods.WarmAsync(pool);
+
+if (o.PolicyComparison)
+{
+    await RunPolicyComparisonAsync();
+    return 0;
+}
+
+Out($"# Reactive.K8sLb end-to-end latency ({(o.Full ? "full" : "quick")})");
+Out();
+Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); callers: {o.Callers} concurrent, {(o.CallInterval == TimeSpan.Zero ? "back to back" : $"each pausing {o.CallInterval.TotalMilliseconds} ms between calls")}");
+Out($"- new pods: {o.InitialPods} pods to start with; each rep inserts an address not used before in that mode (a pod new to the set), then removes the oldest pod");
+Out($"- DNS baseline: polling resolver re-resolving every {o.DnsInterval.TotalMilliseconds:0} ms (scaled down from 30 s)");
+Out($"- rolling update: {o.RollPods} pods, {o.RollPace.TotalMilliseconds:0} ms between steps, old pod stops gracefully {o.RollGrace.TotalMilliseconds:0} ms after it turns terminating");
+Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off");
+Out();
 
 var modes = new List<Mode>
 {
@@ -125,10 +139,27 @@ Out(Target($"initial sync of {o.SyncEndpoints} endpoints -> first resolver updat
 Out();
 Out($"Total run time: {total.Elapsed.TotalSeconds:0} s.");
 
-var path = o.OutPath ?? Path.Combine(FindRepoRoot(), "benchmarks", "latency-results.md");
-await File.WriteAllTextAsync(path, report.ToString());
-Console.Error.WriteLine($"wrote {path}");
+await WriteReportAsync("latency-results.md");
 return 0;
+
+async Task WriteReportAsync(string defaultName)
+{
+    var path = o.OutPath ?? Path.Combine(FindRepoRoot(), "benchmarks", defaultName);
+    await File.WriteAllTextAsync(path, report.ToString());
+    Console.Error.WriteLine($"wrote {path}");
+}
+
+static string LoadAverage()
+{
+    try
+    {
+        return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    }
+    catch (IOException)
+    {
+        return "n/a";
+    }
+}
 
 string Fmt(Samples? s) => s is null ? "n/a" : s.Count == 0 ? $"none (missing {s.Missing})" :
     $"{s.P(50):0.00} / {s.P(90):0.00} / {s.P(99):0.00} / {s.Max:0.00} (n={s.Count}{(s.Missing > 0 ? $", missing {s.Missing}" : "")})";
@@ -161,6 +192,12 @@ static async Task<bool> WaitUntil(Func<bool> condition, TimeSpan timeout)
     return true;
 }
 
+static async Task ConnectAsync(GrpcChannel channel)
+{
+    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+    await channel.ConnectAsync(timeout.Token);
+}
+
 static ServiceConfig ProbeConfig() => new() { LoadBalancingConfigs = { new LoadBalancingConfig(ProbeBalancerFactory.PolicyName) } };
 
 DiscoveryConfig Config(string service, TimeSpan? debounce) =>
@@ -168,19 +205,24 @@ DiscoveryConfig Config(string service, TimeSpan? debounce) =>
         ? new DiscoveryConfig(service, "grpc") { Namespace = "default", ClientConfiguration = emulator.ClientConfiguration, Debounce = d }
         : new DiscoveryConfig(service, "grpc") { Namespace = "default", ClientConfiguration = emulator.ClientConfiguration };
 
-async Task<ModeResult> RunModeAsync(Mode mode, int n)
+async Task<ModeResult> RunModeAsync(Mode mode, int n, int? repsOverride = null)
 {
+    var reps = repsOverride ?? o.Reps;
     var result = new ModeResult();
     var service = emulator.AddService("default", $"lat-{n}", new EmulatedServicePort("grpc", pods.Port));
     var current = new List<string>(pool.Take(o.InitialPods));
+    var used = new HashSet<string>(current);
     foreach (var ip in current) service.AddPod(ip);
 
     // Each side with its own default policy: ours serves a newly ready pod first, DNS-style users get round_robin.
-    var probe = new ProbeBalancerFactory(connect: true, mode.DnsInterval is null && !o.PlainRoundRobin ? new NewestFirstRoundRobinBalancerFactory() : null);
+    // The policy comparison names the policy under the probe.
+    var probe = new ProbeBalancerFactory(connect: true, mode.Policy is { } policy ? Policies.Factory(policy)
+        : mode.DnsInterval is null && !o.PlainRoundRobin ? new NewestFirstRoundRobinBalancerFactory() : null);
     var seenInsert = new ConcurrentDictionary<string, long>();
     var seenRemove = new ConcurrentDictionary<string, long>();
     ChannelBase channel;
     IDisposable? owner;
+    GrpcChannel underlying;
     if (mode.DnsInterval is { } interval)
     {
         var sp = new ServiceCollection()
@@ -196,6 +238,7 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
         });
         channel = grpc;
         owner = grpc;
+        underlying = grpc;
     }
     else
     {
@@ -214,10 +257,14 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
         discovery.ApplyTo(balanced);
         channel = balanced;
         owner = balanced;
+        underlying = balanced.Channel;
     }
 
+    // Callers start once the channel is Ready: before the first snapshot this library's resolver reports "waiting",
+    // which its own policy turns into queued calls but grpc-dotnet's balancers turn into failed calls.
+    await ConnectAsync(underlying);
     var perStep = mode.DnsInterval is { } iv ? iv * 3 + TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(10);
-    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, perStep * (o.Reps + o.Warmup + 2) * 2))
+    await using (var load = new CallLoad(channel.CreateCallInvoker(), o.Callers, o.CallInterval, perStep * (reps + o.Warmup + 2) * 2))
     {
         if (!await WaitUntil(() => current.All(load.FirstReply.ContainsKey), TimeSpan.FromSeconds(30)))
         {
@@ -226,13 +273,14 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
 
         var rng = new Random(42 + n);
         var jitterMax = mode.DnsInterval ?? TimeSpan.FromMilliseconds(20);
-        for (var rep = 0; rep < o.Reps + o.Warmup; rep++)
+        for (var rep = 0; rep < reps + o.Warmup; rep++)
         {
             var measured = rep >= o.Warmup;
             await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * jitterMax.TotalMilliseconds + 5));
 
-            // ---- insert a running pod that is not in the endpoint set ----
-            var added = pool.First(ip => !current.Contains(ip));
+            // ---- insert a running pod that this channel has never seen (a genuinely new pod) ----
+            var added = pool.First(ip => !used.Contains(ip));
+            used.Add(added);
             load.FirstReply.TryRemove(added, out _);
             load.FirstReplyStart.TryRemove(added, out _);
             var before = Stopwatch.GetTimestamp();
@@ -314,6 +362,166 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n)
     return result;
 }
 
+// ---- policy comparison: round_robin vs the old and the new newest-first policy (--policy-comparison) ----
+
+async Task RunPolicyComparisonAsync()
+{
+    Out("# Newest-first: flapping pod vs new pod (policy comparison)");
+    Out();
+    Out($"- date: {startedUtc:yyyy-MM-dd HH:mm} UTC; runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off; load average (1/5/15 min) at start {loadAtStart}");
+    Out($"- policies: {string.Join("; ", Policies.Compared.Select(Policies.Describe))}");
+    Out("- discovery: `KubernetesDiscovery.Observe(config with Debounce = 0).ApplyTo(BalancedChannel)` against the in-process API emulator; pods are real Greeter gRPC servers on 127.0.0.x, one port");
+    Out();
+
+    Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] flapping pod: {Policies.Compared.Length * o.FlapCallIntervals.Count} channels side by side for {o.FlapDuration.TotalSeconds:0} s");
+    var flap = await RunFlappingAsync();
+    var readyPct = flap.ReadyFraction * 100;
+    Out($"## 1. Flapping pod: {o.FlapPods} pods, one of them ({flap.Ip}) toggling ready / not ready");
+    Out();
+    var intervals = string.Join(" and ", o.FlapCallIntervals.Select(i => $"{i.TotalMilliseconds:0} ms"));
+    Out($"The pod toggles (`EmulatedService.SetReady`) after delays drawn uniformly from [{o.FlapToggleMin.TotalMilliseconds:0}, {o.FlapToggleMax.TotalMilliseconds:0}] ms for {flap.Window.TotalSeconds:0.0} s: " +
+        $"{flap.Toggles} toggles, {flap.ReadyPeriods} ready periods, ready {readyPct:0.0}% of the time. " +
+        $"One channel per policy and caller rate, all {flap.Policies.Count} at the same time on the same Service (they see the same flaps), each with ONE caller: a unary call, then a pause of {intervals}. " +
+        "Counted: calls started in the flapping window. Fair share = calls started while the pod was ready / " + o.FlapPods + ", over all calls " +
+        $"(about 1/{o.FlapPods} x {readyPct:0}% = {readyPct / o.FlapPods:0.0}%).");
+    Out();
+    Out("| caller | policy | calls | failed | flapping pod's calls | flapping pod's share | fair share | share / fair | flapping pod's calls per ready period | each steady pod's share, min / mean / max |");
+    Out("|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var r in flap.Policies)
+    {
+        Out($"| call + {r.CallInterval.TotalMilliseconds:0} ms pause | {Policies.Describe(r.Policy)} | {r.Ok} | {r.Failed} | {r.FlapCalls} | {Pct(r.FlapCalls, r.Ok)} | {Pct(r.FairCalls, r.Ok)} | {(r.FairCalls == 0 ? double.NaN : r.FlapCalls / r.FairCalls):0.00}x | " +
+            $"{(double)r.FlapCalls / Math.Max(1, flap.ReadyPeriods):0.00} (fair {r.FairCalls / Math.Max(1, flap.ReadyPeriods):0.00}) | {Pct(r.SteadyCalls.Min(), r.Ok)} / {Pct(r.SteadyCalls.Average(), r.Ok)} / {Pct(r.SteadyCalls.Max(), r.Ok)} |");
+    }
+
+    foreach (var r in flap.Policies)
+    {
+        foreach (var e in r.Errors) Out($"- {r.Policy}, {r.CallInterval.TotalMilliseconds:0} ms caller, failure: {e}");
+    }
+
+    Out();
+
+    var perRun = (o.Reps + o.Rounds - 1) / o.Rounds;
+    var merged = Policies.Compared.ToDictionary(p => p, _ => new ModeResult());
+    var n = 100;
+    for (var round = 0; round < o.Rounds; round++)
+    {
+        foreach (var policy in round % 2 == 0 ? Policies.Compared : [.. Policies.Compared.Reverse()])
+        {
+            Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] new pod among {o.InitialPods}: {policy}, round {round + 1} of {o.Rounds}");
+            merged[policy].Merge(await RunModeAsync(new Mode(policy, TimeSpan.Zero, null, policy), n++, perRun));
+        }
+    }
+
+    Out($"## 2. New pod: first call served by a pod new to the set, among {o.InitialPods} pods (ms; p50 / p90 / max; n)");
+    Out();
+    Out($"The latency harness's insert measurement with Debounce = 0: {o.Callers} callers, {(o.CallInterval == TimeSpan.Zero ? "back to back" : $"each pausing {o.CallInterval.TotalMilliseconds} ms between calls")}; " +
+        $"{o.InitialPods} pods, then per rep one insert of an address the channel has never seen and one removal of the oldest pod. " +
+        $"{o.Rounds} round(s) of {perRun} measured reps (+{o.Warmup} warm-up) per policy, the policy order reversed every other round; the probe policy wraps each policy to timestamp the subchannel and the picks.");
+    Out();
+    Out("| policy | event written -> first call served by the new pod | event written -> subchannel Ready | subchannel Ready -> first pick of the new pod | failed calls |");
+    Out("|---|---|---|---|---|");
+    foreach (var policy in Policies.Compared)
+    {
+        var r = merged[policy];
+        Out($"| {Policies.Describe(policy)} | {Short(r.Get(ModeResult.C))} | {Short(r.Get(ModeResult.C2))} | {Short(r.Get(ModeResult.ReadyToPick))} | {r.Failed} of {r.Ok + r.Failed} |");
+    }
+
+    Out();
+    Out($"Total run time: {total.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
+    await WriteReportAsync("newest-first-results.md");
+}
+
+async Task<FlapResult> RunFlappingAsync()
+{
+    var ips = pool.Take(o.FlapPods).ToList();
+    var result = new FlapResult(ips[^1]);
+    var service = emulator.AddService("default", "flap", new EmulatedServicePort("grpc", pods.Port));
+    foreach (var ip in ips) service.AddPod(ip);
+    var channels = new List<BalancedChannel>();
+    var loads = new List<(string Policy, TimeSpan Interval, CallLoad Load)>();
+    var ready = true;
+    try
+    {
+        foreach (var interval in o.FlapCallIntervals)
+        foreach (var policy in Policies.Compared)
+        {
+            // round_robin is built into grpc-dotnet and newest_first_round_robin into BalancedChannel; the old one is added.
+            var sp = new ServiceCollection().AddSingleton<LoadBalancerFactory>(new OldNewestFirstRoundRobinBalancerFactory()).BuildServiceProvider();
+            var channel = BalancedChannel.Create(new GrpcChannelOptions
+            {
+                ServiceProvider = sp,
+                ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new LoadBalancingConfig(policy) } },
+            });
+            channels.Add(channel);
+            KubernetesDiscovery.Observe(Config("flap", TimeSpan.Zero)).ApplyTo(channel);
+            await ConnectAsync(channel.Channel); // see RunModeAsync: callers start on a Ready channel
+            loads.Add((policy, interval, new CallLoad(channel.CreateCallInvoker(), 1, interval, o.FlapDuration + TimeSpan.FromMinutes(2), log: true)));
+        }
+
+        if (!await WaitUntil(() => loads.All(l => ips.All(l.Load.FirstReply.ContainsKey)), TimeSpan.FromSeconds(30)))
+        {
+            Console.Error.WriteLine("  flapping: not every pod served every channel before the flapping started");
+        }
+
+        await Task.Delay(500);
+        var rng = new Random(7);
+        var readyIntervals = new List<(long From, long To)>();
+        var windowStart = Stopwatch.GetTimestamp();
+        var readySince = windowStart;
+        var windowEnd = windowStart + (long)(o.FlapDuration.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            await Task.Delay(o.FlapToggleMin + ((o.FlapToggleMax - o.FlapToggleMin) * rng.NextDouble()));
+            var now = Stopwatch.GetTimestamp();
+            if (now >= windowEnd)
+            {
+                windowEnd = now;
+                break;
+            }
+
+            ready = !ready;
+            service.SetReady(result.Ip, ready);
+            result.Toggles++;
+            if (ready) readySince = now;
+            else readyIntervals.Add((readySince, now));
+        }
+
+        if (ready) readyIntervals.Add((readySince, windowEnd));
+        result.Window = Stopwatch.GetElapsedTime(windowStart, windowEnd);
+        result.ReadyPeriods = readyIntervals.Count;
+        result.ReadyFraction = readyIntervals.Sum(i => (double)(i.To - i.From)) / (windowEnd - windowStart);
+        bool WhileReady(long t) => readyIntervals.Any(i => t >= i.From && t < i.To);
+
+        foreach (var (policy, interval, load) in loads)
+        {
+            var calls = load.Log!.Where(c => c.Start >= windowStart && c.Start < windowEnd).ToList();
+            var ok = calls.Where(c => c.Pod is not null).ToList();
+            result.Policies.Add(new FlapPolicyResult(
+                policy,
+                interval,
+                ok.Count,
+                calls.Count - ok.Count,
+                ok.Count(c => c.Pod == result.Ip),
+                ok.Count(c => WhileReady(c.Start)) / (double)ips.Count,
+                [.. ips.Where(ip => ip != result.Ip).Select(ip => (double)ok.Count(c => c.Pod == ip))],
+                [.. load.Errors.Take(5)]));
+        }
+    }
+    finally
+    {
+        if (!ready) service.SetReady(result.Ip, true);
+        foreach (var (_, _, load) in loads) await load.DisposeAsync();
+        foreach (var channel in channels) channel.Dispose();
+        emulator.RemoveService("default", "flap");
+    }
+
+    return result;
+}
+
+static string Pct(double part, double whole) => whole == 0 ? "n/a" : $"{part / whole * 100:0.0}%";
+
+static string Short(Samples? s) => s is null || s.Count == 0 ? "n/a" : $"{s.P(50):0.00} / {s.P(90):0.00} / {s.Max:0.00} (n={s.Count})";
+
 async Task<RollResult> RunRollingUpdateAsync()
 {
     var oldIps = Enumerable.Range(1, o.RollPods).Select(i => $"127.0.{1 + (i / 250)}.{1 + (i % 250)}").ToList();
@@ -389,8 +597,10 @@ async Task<SyncResult> RunInitialSyncAsync()
         await Task.Delay(50);
         var start = Stopwatch.GetTimestamp();
         using var subscription = KubernetesDiscovery.Observe(Config("big", debounce: null)).ApplyTo(channel);
-        var ok = await WaitUntil(() => !probe.Updates.IsEmpty, TimeSpan.FromSeconds(30));
-        if (ok && probe.Updates.TryPeek(out var first))
+        // The first update WITH addresses: the resolver also reports once when it starts (before the subscription),
+        // saying that it waits for the first snapshot.
+        var ok = await WaitUntil(() => probe.Updates.Any(u => u.Hosts.Count > 0), TimeSpan.FromSeconds(30));
+        if (ok && probe.Updates.FirstOrDefault(u => u.Hosts.Count > 0) is { } first)
         {
             if (run > 0) result.Runs.Add(Ms(start, first.Timestamp)); // run 0 is the JIT warm-up
             result.Addresses = first.Hosts.Count;
@@ -409,7 +619,7 @@ async Task<SyncResult> RunInitialSyncAsync()
     return result;
 }
 
-internal sealed record Mode(string Name, TimeSpan? Debounce, TimeSpan? DnsInterval);
+internal sealed record Mode(string Name, TimeSpan? Debounce, TimeSpan? DnsInterval, string? Policy = null);
 
 internal sealed class ModeResult
 {
@@ -439,6 +649,21 @@ internal sealed class ModeResult
 
     public Samples? Get(string key) => _samples.GetValueOrDefault(key);
 
+    /// <summary>Adds another run's samples and counts (rounds of the same mode).</summary>
+    public void Merge(ModeResult other)
+    {
+        foreach (var (key, samples) in other._samples)
+        {
+            var mine = Of(key);
+            foreach (var v in samples.Values) mine.Add(v);
+            mine.Missing += samples.Missing;
+        }
+
+        foreach (var v in other.CallsAfterRemoval.Values) CallsAfterRemoval.Add(v);
+        Ok += other.Ok;
+        Failed += other.Failed;
+    }
+
     public void Add(string key, double ms) => Of(key).Add(ms);
 
     public void Miss(string key) => Of(key).Missing++;
@@ -449,6 +674,26 @@ internal sealed class ModeResult
         return s;
     }
 }
+
+internal sealed class FlapResult(string ip)
+{
+    /// <summary>The flapping pod.</summary>
+    public string Ip { get; } = ip;
+
+    public int Toggles { get; set; }
+
+    public int ReadyPeriods { get; set; }
+
+    /// <summary>Fraction of the window during which the emulator had the pod ready.</summary>
+    public double ReadyFraction { get; set; }
+
+    public TimeSpan Window { get; set; }
+
+    public List<FlapPolicyResult> Policies { get; } = [];
+}
+
+/// <summary>One policy's calls in the flapping window; <c>FairCalls</c> = calls started while the pod was ready / pods.</summary>
+internal sealed record FlapPolicyResult(string Policy, TimeSpan CallInterval, int Ok, int Failed, int FlapCalls, double FairCalls, double[] SteadyCalls, string[] Errors);
 
 internal sealed class RollResult
 {
@@ -474,32 +719,67 @@ internal sealed class SyncResult
 
 internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath, int InitialPods = 3, bool PlainRoundRobin = false)
 {
+    /// <summary>Runs only the policy comparison (flapping pod, then new pod) for round_robin, old and new newest-first.</summary>
+    public bool PolicyComparison { get; init; }
+
+    /// <summary>Rounds of the new-pod case; each round runs every policy once (the order reversed every other round).</summary>
+    public int Rounds { get; init; } = 2;
+
+    public int FlapPods { get; init; } = 10;
+
+    public TimeSpan FlapDuration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>One caller per policy and per interval: a call, then this pause.</summary>
+    public IReadOnlyList<TimeSpan> FlapCallIntervals { get; init; } = [TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(100)];
+
+    /// <summary>The flapping pod toggles ready/not ready after a delay drawn uniformly from [min, max].</summary>
+    public TimeSpan FlapToggleMin { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan FlapToggleMax { get; init; } = TimeSpan.FromMilliseconds(300);
+
     public static Options? Parse(string[] args)
     {
         var full = args.Contains("--full");
-        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null);
+        var comparison = args.Contains("--policy-comparison");
+        var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null, comparison ? 20 : 3)
+        {
+            PolicyComparison = comparison,
+        };
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
             switch (args[i])
             {
                 case "--full": break;
-                case "--reps": o = o with { Reps = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--callers": o = o with { Callers = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--policy-comparison": break;
+                case "--reps": o = o with { Reps = Int() }; break;
+                case "--callers": o = o with { Callers = Int() }; break;
                 case "--call-interval-ms": o = o with { CallInterval = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
-                case "--dns-interval-ms": o = o with { DnsInterval = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
-                case "--roll-pods": o = o with { RollPods = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--roll-pace-ms": o = o with { RollPace = TimeSpan.FromMilliseconds(int.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
-                case "--sync-endpoints": o = o with { SyncEndpoints = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--dns-interval-ms": o = o with { DnsInterval = TimeSpan.FromMilliseconds(Int()) }; break;
+                case "--roll-pods": o = o with { RollPods = Int() }; break;
+                case "--roll-pace-ms": o = o with { RollPace = TimeSpan.FromMilliseconds(Int()) }; break;
+                case "--sync-endpoints": o = o with { SyncEndpoints = Int() }; break;
                 case "--out": o = o with { OutPath = Next() }; break;
-                case "--pods": o = o with { InitialPods = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--pods": o = o with { InitialPods = Int() }; break;
                 case "--round-robin": o = o with { PlainRoundRobin = true }; break;
+                case "--rounds": o = o with { Rounds = Math.Max(1, Int()) }; break;
+                case "--flap-pods": o = o with { FlapPods = Math.Max(2, Int()) }; break;
+                case "--flap-seconds": o = o with { FlapDuration = TimeSpan.FromSeconds(Int()) }; break;
+                case "--flap-call-interval-ms": o = o with { FlapCallIntervals = [.. Next().Split(',').Select(v => TimeSpan.FromMilliseconds(int.Parse(v, CultureInfo.InvariantCulture)))] }; break;
+                case "--flap-toggle-ms":
+                    var range = Next().Split('-');
+                    o = o with { FlapToggleMin = TimeSpan.FromMilliseconds(int.Parse(range[0], CultureInfo.InvariantCulture)), FlapToggleMax = TimeSpan.FromMilliseconds(int.Parse(range[^1], CultureInfo.InvariantCulture)) };
+                    break;
                 default:
                     Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
+                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --policy-comparison [--reps N] [--rounds N] [--pods N] [--callers N] [--call-interval-ms MS] [--flap-pods N] [--flap-seconds S] [--flap-call-interval-ms MS[,MS...]] [--flap-toggle-ms MIN-MAX] [--out PATH]");
                     return null;
             }
         }
 
-        return o with { PoolSize = Math.Max(o.PoolSize, o.InitialPods + 3) };
+        // Each mode run inserts a never-used address per rep (warm-up reps included) on top of its initial pods.
+        var repsPerRun = o.PolicyComparison ? (o.Reps + o.Rounds - 1) / o.Rounds : o.Reps;
+        return o with { PoolSize = Math.Max(o.PolicyComparison ? o.FlapPods : 0, o.InitialPods + repsPerRun + o.Warmup) };
     }
 }
