@@ -46,7 +46,7 @@ public sealed class DiscoveryConfigTests
     [Test]
     public void DiscoveryConfig_DefaultPort_ThrowsNamingPort()
     {
-        var ex = Assert.Throws<ArgumentException>(() => _ = new DiscoveryConfig("svc", default))!;
+        var ex = Assert.Throws<ArgumentException>(() => _ = new DiscoveryConfig("svc", default(ServicePort)))!;
 
         using (Assert.EnterMultipleScope())
         {

@@ -29,6 +29,32 @@ public sealed partial class DiscoveryConfig
     /// <exception cref="ArgumentException">The service name or port is invalid.</exception>
     public DiscoveryConfig(string serviceName, ServicePort port)
     {
+        Initialize(serviceName, port, out var name);
+        ServiceName = name;
+        Port = port;
+    }
+
+    /// <summary>Creates a configuration for a Service and a port given by name (looked up in each EndpointSlice).</summary>
+    /// <param name="serviceName">The Service's name (an RFC 1035 label).</param>
+    /// <param name="portName">The port's name, an IANA service name such as <c>grpc</c>.</param>
+    /// <exception cref="ArgumentException">The service name or port name is invalid.</exception>
+    public DiscoveryConfig(string serviceName, string portName)
+        : this(serviceName, ServicePort.FromName(portName ?? throw new ArgumentNullException(nameof(portName))))
+    {
+    }
+
+    /// <summary>Creates a configuration for a Service and a port number used as is.</summary>
+    /// <param name="serviceName">The Service's name (an RFC 1035 label).</param>
+    /// <param name="portNumber">The port number, 1..65535.</param>
+    /// <exception cref="ArgumentException">The service name is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The port number is outside 1..65535.</exception>
+    public DiscoveryConfig(string serviceName, int portNumber)
+        : this(serviceName, ServicePort.FromNumber(portNumber))
+    {
+    }
+
+    private static void Initialize(string serviceName, ServicePort port, out string name)
+    {
         ArgumentNullException.ThrowIfNull(serviceName);
         if (!Rfc1035Label().IsMatch(serviceName))
         {
@@ -42,8 +68,7 @@ public sealed partial class DiscoveryConfig
             throw new ArgumentException("Port must be a number (1-65535) or an IANA port name; default(ServicePort) is not a port.", nameof(port));
         }
 
-        ServiceName = serviceName;
-        Port = port;
+        name = serviceName;
     }
 
     /// <summary>The Service whose EndpointSlices are watched.</summary>
