@@ -24,6 +24,7 @@ public static partial class KubernetesDiscovery
     public static IDiscoveryObservable Observe(DiscoveryConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
         return Create(config, client: null);
     }
 
@@ -40,6 +41,7 @@ public static partial class KubernetesDiscovery
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(client);
+        config.Validate();
         return Create(config, client);
     }
 

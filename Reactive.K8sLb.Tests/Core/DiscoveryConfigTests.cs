@@ -98,34 +98,30 @@ public sealed class DiscoveryConfigTests
     }
 
     [Test]
-    public void DiscoveryConfig_MaxDebounceDelayBelowDebounceSetAfter_ThrowsNamingMaxDebounceDelay()
+    public void DiscoveryConfig_DebounceAndMaxDebounceDelay_AnyAssignmentOrderIsAccepted()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new DiscoveryConfig("svc", 80)
-        {
-            Debounce = TimeSpan.FromSeconds(2),
-            MaxDebounceDelay = TimeSpan.FromSeconds(1),
-        })!;
+        var maxFirst = new DiscoveryConfig("svc", 80) { MaxDebounceDelay = TimeSpan.FromMilliseconds(30), Debounce = TimeSpan.FromMilliseconds(10) };
+        var debounceFirst = new DiscoveryConfig("svc", 80) { Debounce = TimeSpan.FromMilliseconds(10), MaxDebounceDelay = TimeSpan.FromMilliseconds(30) };
+
+        Assert.That(() => KubernetesDiscovery.Observe(maxFirst), Throws.Nothing);
+        Assert.That(() => KubernetesDiscovery.Observe(debounceFirst), Throws.Nothing);
+        Assert.That(maxFirst.MaxDebounceDelay, Is.EqualTo(debounceFirst.MaxDebounceDelay));
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void DiscoveryConfig_MaxDebounceDelayBelowDebounce_ThrowsAtFirstUseNamingMaxDebounceDelay(bool maxFirst)
+    {
+        var config = maxFirst
+            ? new DiscoveryConfig("svc", 80) { MaxDebounceDelay = TimeSpan.FromSeconds(1), Debounce = TimeSpan.FromSeconds(2) }
+            : new DiscoveryConfig("svc", 80) { Debounce = TimeSpan.FromSeconds(2), MaxDebounceDelay = TimeSpan.FromSeconds(1) };
+
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => KubernetesDiscovery.Observe(config))!;
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(ex.ParamName, Is.EqualTo("MaxDebounceDelay"));
-            Assert.That(ex.Message, Does.Contain("MaxDebounceDelay"));
-        }
-    }
-
-    [Test]
-    public void DiscoveryConfig_DebounceAboveMaxDebounceDelaySetBefore_ThrowsNamingDebounce()
-    {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new DiscoveryConfig("svc", 80)
-        {
-            MaxDebounceDelay = TimeSpan.FromSeconds(1),
-            Debounce = TimeSpan.FromSeconds(2),
-        })!;
-
-        using (Assert.EnterMultipleScope())
-        {
-            Assert.That(ex.ParamName, Is.EqualTo("Debounce"));
-            Assert.That(ex.Message, Does.Contain("MaxDebounceDelay"));
+            Assert.That(ex.Message, Does.Contain("Debounce"));
         }
     }
 

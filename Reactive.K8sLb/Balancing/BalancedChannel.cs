@@ -91,7 +91,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         var loggerFactory = options?.LoggerFactory ?? NullLoggerFactory.Instance;
         var resolver = new ChangeSinkResolver(target, scheduler, serviceConfig: null, loggerFactory, subject: $"balanced channel {target}", firstSnapshotWait: firstSnapshotWait);
         var channelOptions = Copy(options);
-        channelOptions.ServiceConfig ??= new ServiceConfig { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() } };
+        channelOptions.ServiceConfig ??= NewestFirstRoundRobinConfig.DefaultServiceConfig();
         channelOptions.Credentials ??= ChannelCredentials.Insecure;
         if (channelOptions.HttpHandler is null)
         {

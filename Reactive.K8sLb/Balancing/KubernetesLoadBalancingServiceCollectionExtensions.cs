@@ -1,6 +1,11 @@
 using Grpc.Net.Client.Balancer;
+using k8s;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Reactive.K8sLb;
+using Reactive.K8sLb.Internal;
 
 // The namespace of grpc-dotnet's and Microsoft's own service registration extensions.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -9,11 +14,14 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class KubernetesLoadBalancingServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="KubernetesResolverFactory"/> as a <see cref="ResolverFactory"/> singleton and
-    /// <see cref="NewestFirstRoundRobinBalancerFactory"/> as a <see cref="LoadBalancerFactory"/>, so channels
-    /// whose <c>GrpcChannelOptions.ServiceProvider</c> is this provider (gRPC clients from
-    /// <c>AddGrpcClient</c> get it automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses.
-    /// Calling it again adds no second factory: the first registration and its options win.
+    /// Registers <see cref="KubernetesResolverFactory"/> as a <see cref="ResolverFactory"/> and
+    /// <see cref="NewestFirstRoundRobinBalancerFactory"/> as a <see cref="LoadBalancerFactory"/>, so channels whose
+    /// <c>GrpcChannelOptions.ServiceProvider</c> is this provider (gRPC clients from <c>AddGrpcClient</c> get it
+    /// automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses. The settings are the options type
+    /// <see cref="KubernetesLoadBalancingOptions"/>: every call's <paramref name="configure"/> is applied in order
+    /// (as <c>services.Configure&lt;T&gt;</c> does), they are validated when the host starts (<c>ValidateOnStart</c>) and
+    /// when first read, and an <c>ILoggerFactory</c> or <c>IKubernetes</c> registered in the provider is used unless
+    /// the options say otherwise.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Adjusts the options, or <see langword="null"/> for the defaults.</param>
@@ -21,10 +29,33 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
     public static IServiceCollection AddKubernetesLoadBalancing(this IServiceCollection services, Action<KubernetesLoadBalancingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = new KubernetesLoadBalancingOptions();
-        configure?.Invoke(options);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, KubernetesResolverFactory>(_ => new KubernetesResolverFactory(options)));
+        var options = services.AddOptions<KubernetesLoadBalancingOptions>();
+        if (configure is not null) options.Configure(configure);
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KubernetesLoadBalancingOptions>, KubernetesLoadBalancingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, KubernetesResolverFactory>(provider => new KubernetesResolverFactory(
+            provider.GetRequiredService<IOptions<KubernetesLoadBalancingOptions>>().Value,
+            provider.GetService<ILoggerFactory>(),
+            provider.GetService<IKubernetes>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, NewestFirstRoundRobinBalancerFactory>());
         return services;
+    }
+
+    /// <summary>
+    /// Like <see cref="AddKubernetesLoadBalancing(IServiceCollection, Action{KubernetesLoadBalancingOptions})"/>, binding
+    /// the options from a configuration section (for example <c>configuration.GetSection("KubernetesLoadBalancing")</c>
+    /// with keys such as <c>Debounce</c>, <c>IdleTimeout</c>, <c>Readiness</c>, <c>Backoff:Maximum</c>), then applying
+    /// <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <param name="configure">Adjusts the options after binding, or <see langword="null"/>.</param>
+    /// <returns>The same services, for chaining.</returns>
+    public static IServiceCollection AddKubernetesLoadBalancing(this IServiceCollection services, IConfiguration configuration, Action<KubernetesLoadBalancingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<KubernetesLoadBalancingOptions>().Bind(configuration);
+        return services.AddKubernetesLoadBalancing(configure);
     }
 }

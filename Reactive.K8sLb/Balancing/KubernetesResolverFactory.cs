@@ -1,5 +1,6 @@
 using System.Reactive.Concurrency;
 using Grpc.Net.Client.Balancer;
+using k8s;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal;
 
@@ -25,12 +26,15 @@ public sealed class KubernetesResolverFactory : ResolverFactory
 
     private readonly Func<DiscoveryConfig, IDiscoveryObservable>? _observe;
     private readonly KubernetesLoadBalancingOptions _options;
+    private readonly ILoggerFactory? _loggerFactory;
+    private readonly IKubernetes? _client;
 
     /// <summary>Creates a factory that uses Kubernetes EndpointSlice discovery.</summary>
-    /// <param name="options">Settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="options">Settings, or <see langword="null"/> for the defaults. They are read when each resolver is
+    /// created; invalid settings throw then, naming the field.</param>
     public KubernetesResolverFactory(KubernetesLoadBalancingOptions? options = null)
+        : this(options, loggerFactory: null, client: null)
     {
-        _options = options ?? new KubernetesLoadBalancingOptions();
     }
 
     /// <summary>Creates a factory with its own discovery source (for example one sharing a Kubernetes client, or a
@@ -42,6 +46,15 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     {
         ArgumentNullException.ThrowIfNull(observe);
         _observe = observe;
+    }
+
+    /// <summary>The factory registered by <c>AddKubernetesLoadBalancing</c>: the logger factory and Kubernetes client
+    /// come from the service provider when registered there.</summary>
+    internal KubernetesResolverFactory(KubernetesLoadBalancingOptions? options, ILoggerFactory? loggerFactory, IKubernetes? client)
+    {
+        _options = options ?? new KubernetesLoadBalancingOptions();
+        _loggerFactory = loggerFactory;
+        _client = client;
     }
 
     /// <summary>How long calls may wait for the first snapshot; <see langword="null"/> for the resolver's default. Internal for testing.</summary>
@@ -62,9 +75,10 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var loggerFactory = _options.LoggerFactory ?? options.LoggerFactory;
+        var loggerFactory = _options.LoggerFactory ?? _loggerFactory ?? options.LoggerFactory;
         var config = KubernetesAddress.Parse(options.Address, options.DefaultPort, (service, ns, port) => CreateConfig(service, ns, port, loggerFactory));
-        var observe = _observe ?? _options.Observe ?? DefaultObserve;
+        // Precedence: the constructor's source, the options' source, the service provider's client, a client of our own.
+        var observe = _observe ?? _options.Observe ?? (_client is { } client ? c => KubernetesDiscovery.Observe(c, client) : DefaultObserve);
         var source = observe(config) ?? throw new InvalidOperationException($"The discovery source for {config} is null.");
         var build = _options.Build ?? BalancerAddresses.Default;
         var serviceConfig = options.DisableServiceConfig ? null : _options.ServiceConfig;
@@ -80,23 +94,10 @@ public sealed class KubernetesResolverFactory : ResolverFactory
 
     private DiscoveryConfig CreateConfig(string service, string? ns, ServicePort port, ILoggerFactory loggerFactory)
     {
-        var defaults = new DiscoveryConfig(service, port);
-        return new DiscoveryConfig(service, port)
-        {
-            Namespace = ns,
-            Readiness = _options.Readiness ?? defaults.Readiness,
-            AddressFamily = _options.AddressFamily ?? defaults.AddressFamily,
-            Debounce = _options.Debounce ?? defaults.Debounce,
-            MaxDebounceDelay = _options.MaxDebounceDelay ?? Max(_options.Debounce ?? defaults.Debounce, defaults.MaxDebounceDelay),
-            DebounceLeadingEdge = _options.DebounceLeadingEdge ?? defaults.DebounceLeadingEdge,
-            WatchTimeout = _options.WatchTimeout ?? defaults.WatchTimeout,
-            IdleTimeout = _options.IdleTimeout ?? defaults.IdleTimeout,
-            Backoff = _options.Backoff ?? defaults.Backoff,
-            Scheduler = _options.Scheduler,
-            LoggerFactory = loggerFactory,
-            ClientConfiguration = _options.ClientConfiguration,
-        };
+        var config = new DiscoveryConfig(service, port) { Namespace = ns };
+        _options.CopyTo(config);
+        config.LoggerFactory = loggerFactory;
+        config.Validate();
+        return config;
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
