@@ -19,7 +19,7 @@ public static partial class KubernetesDiscovery
     /// meanwhile, and the status (synchronized, failing and why, including a watch that has gone silent) is available
     /// through <see cref="IDiscoveryObservable.Updates"/>.
     /// </summary>
-    /// <param name="config">What to discover; <see cref="DiscoveryConfig.ClientConfiguration"/> says how to reach the API.</param>
+    /// <param name="config">What to discover; <see cref="DiscoveryOptions.ClientConfiguration"/> says how to reach the API.</param>
     /// <returns>The endpoint changes, with status through <see cref="IDiscoveryObservable.Updates"/>.</returns>
     public static IDiscoveryObservable Observe(DiscoveryConfig config)
     {
@@ -30,7 +30,7 @@ public static partial class KubernetesDiscovery
 
     /// <summary>
     /// Like <see cref="Observe(DiscoveryConfig)"/>, using an existing client, which is not disposed. The namespace is
-    /// <see cref="DiscoveryConfig.Namespace"/>, else the namespace of <see cref="DiscoveryConfig.ClientConfiguration"/>,
+    /// <see cref="DiscoveryConfig.Namespace"/>, else the namespace of <see cref="DiscoveryOptions.ClientConfiguration"/>,
     /// else <c>default</c>. After a failure, the status turns healthy again with the watch's first event or bookmark
     /// (a client created by the library reports it as soon as the watch's response headers arrive).
     /// </summary>
@@ -63,6 +63,24 @@ public static partial class KubernetesDiscovery
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
         return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
+    }
+
+    /// <summary>
+    /// Watches the Service and keeps <paramref name="channel"/>'s addresses equal to its ready endpoints, for as long as
+    /// the channel lives (the same as <c>Observe(config).ApplyTo(channel, build)</c>): disposing the channel stops the
+    /// watch too.
+    /// </summary>
+    /// <param name="config">What to discover.</param>
+    /// <param name="channel">The channel to feed.</param>
+    /// <param name="build">Maps an endpoint to a balancer address, or <see langword="null"/> for the default; see
+    /// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{EndPoint, BalancerAddress})"/>.</param>
+    /// <returns>Dispose to stop the watch before the channel is disposed.</returns>
+    /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    public static IDisposable Discover(DiscoveryConfig config, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(channel);
+        return Observe(config).ApplyTo(channel, build);
     }
 
     private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>

@@ -12,7 +12,7 @@ namespace Reactive.K8sLb;
 
 /// <summary>
 /// A gRPC channel balanced over an address set that you drive with changes: apply a discovery source with
-/// <see cref="BalancedChannelExtensions.ApplyTo"/>, or push <see cref="Change{T}"/>s of <see cref="BalancerAddress"/>
+/// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{System.Net.EndPoint, BalancerAddress})"/>, or push <see cref="Change{T}"/>s of <see cref="BalancerAddress"/>
 /// into <see cref="Updates"/>. Use it like any channel: <c>new Greeter.GreeterClient(channel)</c>.
 /// </summary>
 /// <remarks>
@@ -104,7 +104,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         return new BalancedChannel(target, channel, resolver, loggerFactory);
     }
 
-    /// <summary>Disposes everything subscribed through <see cref="BalancedChannelExtensions.ApplyTo"/> (so watches
+    /// <summary>Disposes everything subscribed through <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{System.Net.EndPoint, BalancerAddress})"/> (so watches
     /// stop), then the underlying channel.</summary>
     public void Dispose()
     {

@@ -8,34 +8,52 @@ namespace Reactive.K8sLb;
 public static class BalancedChannelExtensions
 {
     /// <summary>
-    /// Subscribes to <paramref name="source"/> and applies its inserts and removes to the channel's address set.
-    /// When the source is an <see cref="IDiscoveryObservable"/>, its <see cref="IDiscoveryObservable.Updates"/> are
-    /// used instead: each update is applied as one step (one publish), synchronisation to an empty set is published,
-    /// and failures before the first synchronisation make calls fail fast with <c>Unavailable</c> and the reason.
-    /// A plain source has no status: its first change counts as synchronisation, and an error as a failure.
+    /// Subscribes to a discovery source and applies its updates to the channel's address set: each update is applied as
+    /// one step (one publish) together with its status, so the channel knows when the first snapshot is complete (even
+    /// an empty one) and calls fail fast with <c>Unavailable</c> and the reason while discovery fails before it or the
+    /// set is empty. Status-keeping operators (<c>Filter</c>, <c>Share</c> in <c>Reactive.K8sLb.Linq</c>) keep this
+    /// overload; plain Rx operators give a plain change stream and the other overload.
     /// </summary>
-    /// <param name="source">The endpoint changes.</param>
+    /// <param name="source">The discovery source, e.g. <see cref="KubernetesDiscovery.Observe(DiscoveryConfig)"/>.</param>
     /// <param name="channel">The channel whose addresses follow the source.</param>
     /// <param name="build">Maps an endpoint to a balancer address. It is called once per inserted endpoint (a remove
     /// reuses that address); if it throws or returns <see langword="null"/>, that endpoint is skipped and logged (once)
-    /// and discovery continues for every other one. <see langword="null"/> for the default: an <see cref="IPEndPoint"/> becomes
-    /// <c>new BalancerAddress(ip.Address.ToString(), port)</c>, a <see cref="DnsEndPoint"/>
+    /// and discovery continues for every other one. <see langword="null"/> for the default: an <see cref="IPEndPoint"/>
+    /// becomes <c>new BalancerAddress(ip.Address.ToString(), port)</c>, a <see cref="DnsEndPoint"/>
     /// <c>new BalancerAddress(host, port)</c>. A custom one can set attributes, for example
     /// <c>new BalancerAttributesKey&lt;string&gt;("HostOverride")</c> for TLS host names.</param>
     /// <returns>The subscription; disposing it stops the source subscription (for Kubernetes discovery: the watch).
     /// Disposing the channel disposes it too.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    public static IDisposable ApplyTo(this IDiscoveryObservable source, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(channel);
+        return Track(channel, () => DiscoveryApplier.DiscoverCore(source, channel.Updates, build ?? BalancerAddresses.Default, channel.LoggerFactory));
+    }
+
+    /// <summary>
+    /// Subscribes to a plain change stream and applies its inserts and removes to the channel's address set. A plain
+    /// stream has no status: its first change counts as synchronisation, and an error as a failure (calls fail fast if
+    /// no change ever arrived).
+    /// </summary>
+    /// <param name="source">The endpoint changes.</param>
+    /// <param name="channel">The channel whose addresses follow the source.</param>
+    /// <param name="build">Maps an endpoint to a balancer address, as in the other overload.</param>
+    /// <returns>The subscription; disposing it stops the source subscription. Disposing the channel disposes it too.</returns>
+    /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
     public static IDisposable ApplyTo(this IObservable<Change<EndPoint>> source, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(channel);
-        build ??= BalancerAddresses.Default;
+        return Track(channel, () => DiscoveryApplier.ApplyChanges(source, channel.Updates, build ?? BalancerAddresses.Default, channel.LoggerFactory));
+    }
 
+    private static IDisposable Track(BalancedChannel channel, Func<IDisposable> subscribe)
+    {
         var subscription = new System.Reactive.Disposables.SingleAssignmentDisposable();
         var tracked = channel.Track(subscription);
-        subscription.Disposable = source is IDiscoveryObservable discovery
-            ? DiscoveryApplier.DiscoverCore(discovery, channel.Updates, build, channel.LoggerFactory)
-            : DiscoveryApplier.ApplyChanges(source, channel.Updates, build, channel.LoggerFactory);
+        subscription.Disposable = subscribe();
         return tracked;
     }
 }

@@ -4,7 +4,7 @@ namespace Reactive.K8sLb;
 
 /// <summary>
 /// An event about a Service's EndpointSlices: the input of the diffing core
-/// (<see cref="SliceObservableExtensions.ToEndpointChanges(IObservable{SliceEvent}, DiscoveryConfig)"/>).
+/// (<see cref="Linq.SliceObservableExtensions.ToEndpointChanges(IObservable{SliceEvent}, DiscoveryConfig)"/>).
 /// </summary>
 public sealed class SliceEvent
 {

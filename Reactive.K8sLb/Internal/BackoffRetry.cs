@@ -5,7 +5,7 @@ using System.Reactive.Linq;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// The retry loop behind <see cref="BackoffObservableExtensions.RetryWithBackoff{T}(IObservable{T}, BackoffOptions)"/>:
+/// The retry loop behind <see cref="Linq.BackoffObservableExtensions.RetryWithBackoff{T}(IObservable{T}, BackoffOptions)"/>:
 /// resubscribes after an error, after the delay <c>delayFor</c> gives for the n-th consecutive retry. The count starts
 /// over when a value that <c>resetsSequence</c> accepts arrives, or after <c>resetAfter</c> of uninterrupted
 /// subscription. Once the subscription is disposed nothing more happens: no retry, no <c>onRetry</c>, no error.

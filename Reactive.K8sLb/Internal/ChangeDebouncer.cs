@@ -28,6 +28,14 @@ internal sealed class ChangeDebouncer<T> : IDisposable
     private long _generation;
     private DateTimeOffset _quietFrom = DateTimeOffset.MinValue;
 
+    /// <summary>Creates a debouncer; call its members under <paramref name="gate"/>.</summary>
+    /// <param name="quiet">The quiet window (zero: no buffering).</param>
+    /// <param name="maxDelay">The longest a change may be held.</param>
+    /// <param name="scheduler">The timers' scheduler.</param>
+    /// <param name="gate">The caller's lock, also taken by the timers.</param>
+    /// <param name="flush">Receives each batch of net changes.</param>
+    /// <param name="comparer">Equality of items, or <see langword="null"/> for the default.</param>
+    /// <param name="leading">Whether a change after a quiet period is flushed at once.</param>
     /// <param name="flushEmptyBatches">Whether a held batch whose changes cancelled out still reaches <paramref name="flush"/>
     /// (as an empty list), for callers that carry other state with each batch.</param>
     public ChangeDebouncer(TimeSpan quiet, TimeSpan maxDelay, IScheduler scheduler, object gate, Action<List<Change<T>>> flush, IEqualityComparer<T>? comparer = null, bool leading = false, bool flushEmptyBatches = false)

@@ -6,7 +6,7 @@ namespace Reactive.K8sLb.Internal;
 
 /// <summary>
 /// How long the watcher waits before its n-th consecutive retry. Every failure follows the jittered exponential
-/// backoff of <see cref="DiscoveryConfig.Backoff"/>, so a fleet spreads out instead of retrying in step. A refusal
+/// backoff of <see cref="DiscoveryOptions.Backoff"/>, so a fleet spreads out instead of retrying in step. A refusal
 /// (401, 403, 404) starts from a higher delay (<see cref="RefusedInitialDelay"/>, or <see cref="BackoffOptions.Initial"/>
 /// if larger): a missing RoleBinding is usually created within seconds, so waiting the maximum would only prolong the
 /// outage. A 429 or 503 with <c>Retry-After</c> waits at least that long. No delay exceeds <see cref="BackoffOptions.Maximum"/>.

@@ -11,7 +11,7 @@ public static class SliceObservableExtensions
     /// per-slice state keyed by namespace/name, and emits only the NET changes of the effective set: an endpoint
     /// removed from a modified slice is removed; one present in two slices stays until it is gone from both; a reset
     /// (a complete set of slices) removes what vanished and leaves unchanged endpoints alone. Changes are debounced
-    /// per <see cref="DiscoveryConfig.Debounce"/> on <see cref="DiscoveryConfig.Scheduler"/>. The first reset marks
+    /// per <see cref="DiscoveryOptions.Debounce"/> on <see cref="DiscoveryOptions.Scheduler"/>. The first reset marks
     /// the stream synchronized (see <see cref="IDiscoveryObservable.Updates"/>), even when it is empty. Errors and
     /// completion of the source pass through after buffered changes are emitted.
     /// </summary>

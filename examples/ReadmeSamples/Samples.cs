@@ -108,11 +108,10 @@ public static class Samples
     public static IDisposable CustomPipeline(BalancedChannel channel)
     {
         var config = new DiscoveryConfig("greeter", "grpc") { Namespace = "demo" };
-        var discovery = KubernetesDiscovery.Observe(config);
+        var discovery = KubernetesDiscovery.Observe(config).Share();
 
         return discovery
-            .Where(change => change.Item is IPEndPoint { Address.IsIPv6LinkLocal: false })
-            .Do(change => Console.WriteLine($"{DateTime.UtcNow:O} {change.Kind} {change.Item}"))
+            .Filter(endPoint => endPoint is IPEndPoint { Address.IsIPv6LinkLocal: false })
             .ApplyTo(channel);
     }
 

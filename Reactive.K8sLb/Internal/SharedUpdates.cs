@@ -1,0 +1,106 @@
+using System.Net;
+using System.Reactive.Disposables;
+
+namespace Reactive.K8sLb.Internal;
+
+/// <summary>
+/// One subscription to a source of updates shared by many observers, reference-counted, with the current set and
+/// status replayed to each new observer as one update. One lock orders connection, replay and delivery, so an observer
+/// never misses or duplicates an update around its replay. Errors and completion are passed on and end the sharing;
+/// the next subscriber starts a new source subscription. The source subscription belongs to the subscribers: the last
+/// one to leave disposes it.
+/// </summary>
+#pragma warning disable CA1001 // The connection is owned by the subscribers (reference-counted), not by this object.
+internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObservable<DiscoveryUpdate>
+#pragma warning restore CA1001
+{
+    private readonly object _gate = new();
+    private readonly List<IObserver<DiscoveryUpdate>> _observers = [];
+
+    // The current set in arrival order.
+    private readonly Dictionary<EndPoint, bool> _current = [];
+    private DiscoveryStatus? _status;
+    private SingleAssignmentDisposable? _connection;
+
+    public IDisposable Subscribe(IObserver<DiscoveryUpdate> observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        SingleAssignmentDisposable? connect = null;
+        lock (_gate)
+        {
+            _observers.Add(observer);
+            if (_status is { } status) observer.OnNext(new DiscoveryUpdate([.. _current.Keys.Select(Change.Insert)], status));
+            if (_connection is null) _connection = connect = new SingleAssignmentDisposable();
+        }
+
+        // Outside the lock: a source may deliver synchronously while subscribing. Its notifications are tied to this
+        // connection, so a late one from a connection already given up changes nothing.
+        if (connect is not null) connect.Disposable = source.Subscribe(u => OnNext(connect, u), e => End(connect, o => o.OnError(e)), () => End(connect, o => o.OnCompleted()));
+
+        return Disposable.Create(() => Leave(observer));
+    }
+
+    private void Leave(IObserver<DiscoveryUpdate> observer)
+    {
+        SingleAssignmentDisposable? connection;
+        lock (_gate)
+        {
+            if (!_observers.Remove(observer) || _observers.Count > 0) return;
+            connection = _connection;
+            Reset();
+        }
+
+        connection?.Dispose();
+    }
+
+    private void OnNext(IDisposable connection, DiscoveryUpdate update)
+    {
+        Exception? failure = null;
+        lock (_gate)
+        {
+            if (!ReferenceEquals(connection, _connection)) return;
+            foreach (var change in update.Changes)
+            {
+                if (change.Kind == ChangeKind.Insert) _current[change.Item] = true;
+                else _current.Remove(change.Item);
+            }
+
+            _status = update.Status;
+            foreach (var observer in _observers.ToArray())
+            {
+                // One observer's exception must not keep the update from the others.
+                try
+                {
+                    observer.OnNext(update);
+                }
+                catch (Exception error)
+                {
+                    failure ??= error;
+                }
+            }
+        }
+
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+    }
+
+    private void End(IDisposable connection, Action<IObserver<DiscoveryUpdate>> notify)
+    {
+        IObserver<DiscoveryUpdate>[] observers;
+        lock (_gate)
+        {
+            if (!ReferenceEquals(connection, _connection)) return;
+            observers = [.. _observers];
+            _observers.Clear();
+            Reset();
+        }
+
+        foreach (var observer in observers) notify(observer);
+    }
+
+    private void Reset()
+    {
+        _connection = null;
+        _current.Clear();
+        _status = null;
+    }
+}
