@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using Greeter.Client;
+using Reactive.K8sLb;
 using Spectre.Console;
 
 namespace Demo;
@@ -8,18 +10,37 @@ namespace Demo;
 internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls);
 
 /// <summary>
-/// Shows the run: a live Spectre.Console table (pods, their state, whether the channel has them, calls each) or, with
-/// --no-ui, one plain line per story step and a summary line per second.
+/// Shows the run: a live Spectre.Console view (a header with the run's status and the discovery status, a table of the
+/// pods, their state, whether the channel has them and calls each, and the recent story lines) or, with --no-ui, one
+/// plain line per story step and a summary line per second. Every change of the discovery status is logged.
 /// </summary>
-internal sealed class Dashboard(bool noUi, Func<IReadOnlyList<PodRow>> rows, Func<string> status)
+internal sealed class Dashboard
 {
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly Queue<string> _recent = new();
+    private readonly bool _noUi;
+    private readonly EndpointTracker _discovery;
+    private readonly Func<IReadOnlyList<PodRow>> _rows;
+    private readonly Func<string> _status;
+    private (DiscoveryHealth, bool, string?)? _lastLogged;
+
+    /// <param name="noUi">Plain lines instead of the live view.</param>
+    /// <param name="discovery">The tracker on the discovery subscription the channel uses (no second watch).</param>
+    /// <param name="rows">The table's rows.</param>
+    /// <param name="status">The run's status for the header (step, calls, failures).</param>
+    public Dashboard(bool noUi, EndpointTracker discovery, Func<IReadOnlyList<PodRow>> rows, Func<string> status)
+    {
+        _noUi = noUi;
+        _discovery = discovery;
+        _rows = rows;
+        _status = status;
+        discovery.Updated += update => LogStatusChange(update.Status);
+    }
 
     public void Log(string message)
     {
         var line = $"t={Elapsed():F1}s {message}";
-        if (noUi)
+        if (_noUi)
         {
             Console.WriteLine(line);
             return;
@@ -35,13 +56,13 @@ internal sealed class Dashboard(bool noUi, Func<IReadOnlyList<PodRow>> rows, Fun
     /// <summary>Refreshes the view until <paramref name="done"/> completes.</summary>
     public async Task RunAsync(Task done)
     {
-        if (noUi)
+        if (_noUi)
         {
             while (await Task.WhenAny(done, Task.Delay(1000)).ConfigureAwait(false) != done)
             {
-                var current = rows();
+                var current = _rows();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"t={Elapsed():F0}s {status()} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}"))}"));
+                    $"t={Elapsed():F0}s {_status()} | discovery: {_discovery.Status.Health} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}"))}"));
             }
 
             return;
@@ -60,15 +81,38 @@ internal sealed class Dashboard(bool noUi, Func<IReadOnlyList<PodRow>> rows, Fun
 
     private double Elapsed() => Stopwatch.GetElapsedTime(_started).TotalSeconds;
 
+    /// <summary>Logs the discovery status when its health, synchronisation or message changed.</summary>
+    private void LogStatusChange(DiscoveryStatus status)
+    {
+        var key = (status.Health, status.IsSynchronized, status.Message);
+        lock (_recent)
+        {
+            if (_lastLogged == key) return;
+            _lastLogged = key;
+        }
+
+        Log($"discovery: {status}");
+    }
+
     private Rows Render()
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"t={Elapsed():F1}s  {Markup.Escape(status())}");
+        var discovery = _discovery.Status;
+        var color = discovery.Health switch
+        {
+            DiscoveryHealth.Healthy => "green",
+            DiscoveryHealth.Failing => "red",
+            _ => "yellow",
+        };
+        var header = new Markup(string.Create(
+            CultureInfo.InvariantCulture,
+            $"[bold]t={Elapsed():F1}s[/]  {Markup.Escape(_status())}\ndiscovery: [{color}]{Markup.Escape(discovery.ToString())}[/]"));
+        var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("pod");
         table.AddColumn("address");
         table.AddColumn("endpoint state");
         table.AddColumn("in channel");
         table.AddColumn(new TableColumn("calls").RightAligned());
-        foreach (var row in rows())
+        foreach (var row in _rows())
         {
             var state = row.State switch
             {
@@ -88,6 +132,6 @@ internal sealed class Dashboard(bool noUi, Func<IReadOnlyList<PodRow>> rows, Fun
         string[] lines;
         lock (_recent) lines = [.. _recent];
         var log = new Panel(new Markup(Markup.Escape(string.Join('\n', lines.DefaultIfEmpty(" "))))).Header("story").Expand();
-        return new Rows(table, log);
+        return new Rows(header, table, log);
     }
 }

@@ -14,6 +14,7 @@ internal sealed class EndpointTracker
     private readonly object _gate = new();
     private readonly HashSet<EndPoint> _current = [];
     private readonly TaskCompletionSource _synchronized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<DiscoveryStatus> _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The most endpoints seen at once.</summary>
     public int MaxCount { get; private set; }
@@ -23,6 +24,12 @@ internal sealed class EndpointTracker
 
     /// <summary>Completes when the first complete snapshot has been applied.</summary>
     public Task Synchronized => _synchronized.Task;
+
+    /// <summary>
+    /// Completes with the first status that says whether discovery works: synchronized, or failing before that (an
+    /// unreachable API server, a 403, ...). Discovery itself goes on retrying either way.
+    /// </summary>
+    public Task<DiscoveryStatus> Settled => _settled.Task;
 
     /// <summary>Raised after every update, with the update (for logging).</summary>
     public event Action<DiscoveryUpdate>? Updated;
@@ -56,6 +63,7 @@ internal sealed class EndpointTracker
         }
 
         if (update.Status.IsSynchronized) _synchronized.TrySetResult();
+        if (update.Status.IsSynchronized || update.Status.Health == DiscoveryHealth.Failing) _settled.TrySetResult(update.Status);
         Updated?.Invoke(update);
     }
 

@@ -1,20 +1,22 @@
 // Greeter client: discovers the greeter Service's pods through Kubernetes EndpointSlices and spreads calls over them
 // with one balanced gRPC channel (round robin), then checks that more than one pod answered.
 //
-// Environment:
-//   SERVICE_NAME               greeter (default): the Service whose EndpointSlices are watched.
-//   SERVICE_NAMESPACE          the namespace; default: the in-cluster service-account namespace, or the kubeconfig
-//                              context's namespace, else "default".
-//   GRPC_PORT                  grpc (default): a port number (50051) or the Service's port name (grpc).
-//   REQUEST_COUNT              20 (default): calls to make, one after another.
-//   REQUEST_INTERVAL_MS        500 (default): pause between calls.
-//   DISCOVERY_TIMEOUT_SECONDS  60 (default): how long to wait for the first ready endpoint.
-//   CLIENT_MODE / --mode       observe (default) or resolver (k8s:/// address, see below).
+// Settings (Microsoft.Extensions.Configuration: environment variables, then the command line, which wins; on the
+// command line as --NAME value, --NAME=value or the switch in brackets; --help lists them):
+//   SERVICE_NAME               [--service] greeter (default): the Service whose EndpointSlices are watched.
+//   SERVICE_NAMESPACE          [--namespace] the namespace; default: the in-cluster service-account namespace, or the
+//                              kubeconfig context's namespace, else "default".
+//   GRPC_PORT                  [--port] grpc (default): a port number (50051) or the Service's port name (grpc).
+//   REQUEST_COUNT              [--count] 20 (default): calls to make, one after another.
+//   REQUEST_INTERVAL_MS        [--interval-ms] 500 (default): pause between calls.
+//   DISCOVERY_TIMEOUT_SECONDS  [--discovery-timeout] 60 (default): how long to wait for the first ready endpoint.
+//   CLIENT_MODE                [--mode] observe (default) or resolver (k8s:/// address, see below).
 //   KUBECONFIG                 outside a cluster, the kubeconfig to use (default ~/.kube/config); inside a pod the
 //                              service-account token is used. Both come from the default client configuration.
 //
 // Exit codes: 0 = LOAD_BALANCING_VERIFIED (calls reached 2+ pods, or only one pod exists); 1 = verification failed
-// (no endpoint found, no call succeeded, or 2+ pods discovered but one pod served everything); 2 = invalid settings.
+// (no endpoint found, no call succeeded, or 2+ pods discovered but one pod served everything); 2 = invalid settings
+// (one line on standard error).
 using System.Diagnostics;
 using Greet;
 using Greeter.Client;
@@ -23,16 +25,22 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Reactive.K8sLb;
 
+if (ClientSettings.IsHelpRequest(args))
+{
+    Console.Write(ClientSettings.Usage);
+    return 0;
+}
+
 ClientSettings settings;
 DiscoveryConfig config;
 try
 {
-    settings = ClientSettings.Parse(args, Environment.GetEnvironmentVariable);
+    settings = ClientSettings.Load(args);
     config = new DiscoveryConfig(settings.ServiceName, ServicePort.Parse(settings.Port)) { Namespace = settings.Namespace };
 }
 catch (Exception ex) when (ex is FormatException or ArgumentException)
 {
-    await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync($"error: {ClientSettings.WithoutParameter(ex.Message)}").ConfigureAwait(false);
     return 2;
 }
 

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using Greeter.Client;
+using Reactive.K8sLb;
+using Reactive.K8sLb.Testing;
+
+namespace Demo;
+
+/// <summary>The emulator run: local pods, scripted story, measured reactions.</summary>
+internal static class EmulatorRun
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
+
+    public static async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken)
+    {
+        await using var emulator = await KubernetesApiEmulator.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var servers = PodServers.Create();
+        var service = emulator.AddService("demo", "greeter", new EmulatedServicePort("grpc", servers.Port));
+        var tracker = new EndpointTracker();
+        var load = new CallLoad();
+        Story? story = null;
+        var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load), () => Status(story!, load));
+        story = new Story(emulator, service, servers, dashboard.Log);
+        story.Attach();
+
+        await story.StartPodsAsync(options.Pods, cancellationToken).ConfigureAwait(false);
+
+        // The client pipeline: watch the Service's EndpointSlices and keep the channel's addresses equal to the
+        // ready pods. The emulator only listens on loopback; the pods are 127.0.0.x. The tracker rides on the same
+        // subscription (one watch) and gives the dashboard the endpoint set and the discovery status.
+        var config = new DiscoveryConfig("greeter", "grpc")
+        {
+            Namespace = "demo",
+            ClientConfiguration = emulator.ClientConfiguration,
+            Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(100), maximum: TimeSpan.FromSeconds(1)),
+        };
+        using var channel = BalancedChannel.Create();
+        using var subscription = tracker.Wrap(KubernetesDiscovery.Observe(config)).ApplyTo(channel);
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            connect.CancelAfter(ConnectTimeout);
+            try
+            {
+                await channel.Channel.ConnectAsync(connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync(
+                    $"error: the channel did not connect to the emulated pods within {ConnectTimeout.TotalSeconds} s (discovery: {tracker.Status})").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
+        dashboard.Log($"client: channel ready with {tracker.Current.Count} endpoints; {options.Callers} callers start");
+        using var callers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var loadTask = load.RunAsync(channel.CreateCallInvoker(), options.Callers, TimeSpan.FromMilliseconds(20), callers.Token);
+        var storyTask = story.RunAsync(options.Duration, cancellationToken);
+        await dashboard.RunAsync(storyTask).ConfigureAwait(false);
+        await storyTask.ConfigureAwait(false);
+
+        await callers.CancelAsync().ConfigureAwait(false);
+        await loadTask.ConfigureAwait(false);
+        var end = Stopwatch.GetTimestamp();
+        story.Detach();
+
+        Summary.Print(load, story, servers, end);
+        return load.Failed == 0 ? 0 : 1;
+    }
+
+    private static string Status(Story story, CallLoad load) =>
+        $"step: {story.Current} | calls: {load.Total} | failed: {load.Failed}";
+
+    private static List<PodRow> Rows(Story story, EmulatedService service, int port, EndpointTracker tracker, CallLoad load)
+    {
+        var inChannel = tracker.Current.ToHashSet();
+        var published = service.Pods.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var calls = load.PerPod;
+        return [.. story.Pods.OrderBy(p => IPAddress.Parse(p.Value).GetAddressBytes()[3]).Select(pod =>
+        {
+            var state = published.TryGetValue(pod.Key, out var p)
+                ? p.Terminating ? "terminating" : p.Ready ? "ready" : "not ready"
+                : "removed";
+            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key));
+        })];
+    }
+}
