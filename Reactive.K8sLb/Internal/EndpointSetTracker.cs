@@ -45,10 +45,10 @@ internal sealed class EndpointSetTracker
         get
         {
             if (_slices.Count == 0) return EmptySetReason.NoSlices;
-            var (active, _) = Mode();
+            var mode = Mode();
             for (var family = 0; family < _families.Length; family++)
             {
-                if ((active & (1 << family)) != 0 && _families[family].SlicesWithPort > 0) return EmptySetReason.NoReadyEndpoints;
+                if (mode.Includes((SliceFamily)family) && _families[family].SlicesWithPort > 0) return EmptySetReason.NoReadyEndpoints;
             }
 
             return EmptySetReason.PortNotFound;
@@ -138,7 +138,7 @@ internal sealed class EndpointSetTracker
     }
 
     /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
-    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after, (int Active, bool Fallback) mode)
+    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after, SetMode mode)
     {
         var touched = new List<EndPoint>(
             (after is null ? 0 : after.Ready.Length + after.Fallback.Length) + (before is null ? 0 : before.Ready.Length + before.Fallback.Length));
@@ -161,12 +161,12 @@ internal sealed class EndpointSetTracker
     /// <summary>The family choice or the fallback flipped (or a reset): diff the whole desired set.</summary>
     private List<Change<EndPoint>> Recompute()
     {
-        var (active, fallback) = Mode();
+        var mode = Mode();
         var desired = new HashSet<EndPoint>();
         for (var family = 0; family < _families.Length; family++)
         {
-            if ((active & (1 << family)) == 0) continue;
-            desired.UnionWith((fallback ? _families[family].Fallback : _families[family].Ready).Keys);
+            if (!mode.Includes((SliceFamily)family)) continue;
+            desired.UnionWith((mode.Fallback ? _families[family].Fallback : _families[family].Ready).Keys);
         }
 
         var changes = new List<Change<EndPoint>>();
@@ -184,34 +184,33 @@ internal sealed class EndpointSetTracker
         return changes;
     }
 
-    private bool IsWanted(EndPoint endpoint, (int Active, bool Fallback) mode)
+    private bool IsWanted(EndPoint endpoint, SetMode mode)
     {
-        var (active, fallback) = mode;
         var family = FamilyOf(endpoint);
-        if ((active & (1 << (int)family)) == 0) return false;
+        if (!mode.Includes(family)) return false;
         var counts = _families[(int)family];
-        return (fallback ? counts.Fallback : counts.Ready).ContainsKey(endpoint);
+        return (mode.Fallback ? counts.Fallback : counts.Ready).ContainsKey(endpoint);
     }
 
-    /// <summary>The active families as a bit mask, and whether the terminating fallback is in use.</summary>
-    private (int Active, bool Fallback) Mode()
+    /// <summary>The active families, and whether the terminating fallback is in use.</summary>
+    private SetMode Mode()
     {
-        const int v4 = 1 << (int)SliceFamily.IPv4, v6 = 1 << (int)SliceFamily.IPv6, fqdn = 1 << (int)SliceFamily.Fqdn;
-        var active = _addressFamily switch
+        var families = _addressFamily switch
         {
-            AddressFamilyPolicy.IPv4Only => v4,
-            AddressFamilyPolicy.IPv6Only => v6,
-            AddressFamilyPolicy.Any => v4 | v6 | fqdn,
-            _ => _families[(int)SliceFamily.IPv4].Slices > 0 ? v4 : v6 | fqdn,
+            AddressFamilyPolicy.IPv4Only => SliceFamilies.IPv4,
+            AddressFamilyPolicy.IPv6Only => SliceFamilies.IPv6,
+            AddressFamilyPolicy.Any => SliceFamilies.IPv4 | SliceFamilies.IPv6 | SliceFamilies.Fqdn,
+            _ => _families[(int)SliceFamily.IPv4].Slices > 0 ? SliceFamilies.IPv4 : SliceFamilies.IPv6 | SliceFamilies.Fqdn,
         };
 
+        var mode = new SetMode(families, Fallback: false);
         var anyReady = false;
         for (var family = 0; family < _families.Length; family++)
         {
-            if ((active & (1 << family)) != 0 && _families[family].Ready.Count > 0) anyReady = true;
+            if (mode.Includes((SliceFamily)family) && _families[family].Ready.Count > 0) anyReady = true;
         }
 
-        return (active, !anyReady && _readiness == ReadinessPolicy.ReadyWithTerminatingFallback);
+        return mode with { Fallback = !anyReady && _readiness == ReadinessPolicy.ReadyWithTerminatingFallback };
     }
 
     private static SliceFamily FamilyOf(EndPoint endpoint) => endpoint switch
