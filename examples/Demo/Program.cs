@@ -128,7 +128,7 @@ namespace Demo
                     ClientConfiguration = options.KubeConfig is null ? null : KubernetesClientConfiguration.BuildConfigFromConfigFile(options.KubeConfig),
                 };
             }
-            catch (Exception ex) when (ex is ArgumentException or k8s.Exceptions.KubeConfigException or IOException)
+            catch (Exception ex) when (ex is ArgumentException or FormatException or k8s.Exceptions.KubeConfigException or IOException)
             {
                 await Console.Error.WriteLineAsync($"error: {ex.Message}").ConfigureAwait(false);
                 return 2;
