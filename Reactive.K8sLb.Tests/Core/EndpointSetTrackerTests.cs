@@ -11,7 +11,7 @@ namespace Reactive.K8sLb.Tests.Core;
 /// <summary>The diffing core, driven directly through <see cref="EndpointSetTracker.Apply"/>.</summary>
 public sealed class EndpointSetTrackerTests
 {
-    private static DiscoveryConfig Config(ServicePort? port = null) => new("grpc-server", port ?? "grpc");
+    private static DiscoveryConfig Config(ServicePort? port = null) => new("grpc-server", port ?? ServicePort.FromName("grpc"));
 
     // ---- The cases of tonic-lb-k8s's own unit tests ----
 
@@ -40,7 +40,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NumericPort_UsesNumberRegardlessOfSlicePorts()
     {
-        var harness = new Harness(Config(9090));
+        var harness = new Harness(Config(ServicePort.FromNumber(9090)));
 
         var changes = harness.Upsert(Ready("a", "10.0.0.1"));
 
@@ -50,7 +50,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NamedPort_UsesSlicesPortNumber()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
 
         var changes = harness.Upsert(Slice("a", [Endpoint("10.0.0.1")], ports: [("grpc", 50051)]));
 
@@ -60,7 +60,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NamedPortMissing_NoEndpoints()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
 
         var changes = harness.Upsert(Slice("a", [Endpoint("10.0.0.1")], ports: [("http", 80)]));
 
@@ -70,7 +70,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NamedPortMissingRepeatedly_WarnsOncePerSlice()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
         var a = Slice("a", [Endpoint("10.0.0.1")], ports: [("http", 80)]);
         var b = Slice("b", [Endpoint("10.0.0.2")], ports: [(null, 80)]);
 
@@ -86,7 +86,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NamedPortMissingOnDeletedAndRecreatedSlice_WarnsAgain()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
         var a = Slice("a", [Endpoint("10.0.0.1")], ports: [("http", 80)]);
 
         harness.Upsert(a);
@@ -203,7 +203,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_MultiplePorts_PicksTheNamedOne()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
 
         var changes = harness.Upsert(Slice("a", [Endpoint("10.0.0.1")], ports: [("http", 80), ("grpc", 50051), ("metrics", 9090)]));
 
@@ -213,7 +213,7 @@ public sealed class EndpointSetTrackerTests
     [Test]
     public void Upsert_NamedPortMapsDifferentlyPerSlice_EachSliceUsesItsNumber()
     {
-        var harness = new Harness(Config("grpc"));
+        var harness = new Harness(Config(ServicePort.FromName("grpc")));
 
         var first = harness.Upsert(Slice("a", [Endpoint("10.0.0.1")], ports: [("grpc", 8080)]));
         var second = harness.Upsert(Slice("b", [Endpoint("10.0.0.2")], ports: [("grpc", 9090)]));

@@ -120,7 +120,7 @@ public sealed class KubernetesDiscoveryTests
         await using var emulator = await StartAsync();
         emulator.PutSlice(Slice("greeter-old", port: 5000, Ip(1)));
         emulator.PutSlice(Slice("greeter-new", port: 6000, Ip(2)));
-        using var recorder = Record(emulator, port: "grpc");
+        using var recorder = Record(emulator, port: ServicePort.FromName("grpc"));
 
         await recorder.WaitForAddressesAsync([$"{Ip(1)}:5000", $"{Ip(2)}:6000"], Timeout);
     }
@@ -379,7 +379,7 @@ public sealed class KubernetesDiscoveryTests
         noEndpoints.Endpoints = null;
         emulator.PutSlice(noEndpoints);
 
-        using var recorder = Record(emulator, logs: logs, port: "grpc");
+        using var recorder = Record(emulator, logs: logs, port: ServicePort.FromName("grpc"));
         await recorder.WaitForAddressesAsync([$"{Ip(1)}:8080", $"{Ip(2)}:8080"], Timeout);
         emulator.PutSlice(Slice("greeter-later", Ip(5)));
 
@@ -429,7 +429,7 @@ public sealed class KubernetesDiscoveryTests
         emulator.AddService(Ns, Service, new EmulatedServicePort("grpc", 8080));
 
     private static DiscoveryConfig Config(KubernetesApiEmulator emulator, ServicePort? port = null, ILoggerFactory? logs = null, Tuning? tuning = null) =>
-        new(Service, port ?? 8080)
+        new(Service, port ?? ServicePort.FromNumber(8080))
         {
             Namespace = Ns,
             ClientConfiguration = emulator.ClientConfiguration,

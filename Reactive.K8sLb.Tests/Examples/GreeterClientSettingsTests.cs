@@ -59,7 +59,7 @@ public sealed class GreeterClientSettingsTests
     [TestCase("REQUEST_INTERVAL_MS", "fast", "REQUEST_INTERVAL_MS (--interval-ms) 'fast' must be an integer between 0 and 3600000.")]
     [TestCase("DISCOVERY_TIMEOUT_SECONDS", "-1", "DISCOVERY_TIMEOUT_SECONDS (--discovery-timeout) '-1' must be an integer between 1 and 3600.")]
     [TestCase("CLIENT_MODE", "dns", "CLIENT_MODE (--mode) 'dns' must be 'observe' or 'resolver'.")]
-    [TestCase("GRPC_PORT", "70000", "GRPC_PORT (--port) '70000': Port number must be between 1 and 65535.")]
+    [TestCase("GRPC_PORT", "70000", "GRPC_PORT (--port) '70000': a port number must be between 1 and 65535.")]
     public void BadEnvironmentValue_OneLineNamingIt(string variable, string value, string message)
     {
         var error = Assert.Throws<FormatException>(() => Load([], new() { [variable] = value }));

@@ -14,6 +14,12 @@ namespace Reactive.K8sLb;
 /// </summary>
 public sealed class KubernetesLoadBalancingOptions : DiscoveryOptions
 {
+    /// <summary>The port used when a <c>k8s:///</c> address has none, as in <c>k8s:///greeter.demo</c>. The default
+    /// value is <see langword="null"/>: an address without a port is an error (an <see cref="ArgumentException"/> when
+    /// the channel is created, naming the address and saying to add <c>:port</c> or set this property). The channel's
+    /// own default port (80 insecure, 443 secure) is never used.</summary>
+    public ServicePort? DefaultPort { get; set; }
+
     /// <summary>Maps an endpoint to a balancer address (for example to add a <c>HostOverride</c> attribute). The
     /// default value is <see langword="null"/>: IP endpoints become their address text and port, DNS endpoints
     /// their host and port. An endpoint for which it throws or returns <see langword="null"/> is skipped and logged.</summary>

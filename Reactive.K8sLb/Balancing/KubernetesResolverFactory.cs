@@ -7,16 +7,19 @@ using Reactive.K8sLb.Internal;
 namespace Reactive.K8sLb;
 
 /// <summary>
-/// Resolves <c>k8s:///service[.namespace][:port-number-or-name]</c> addresses by watching the Service's
-/// EndpointSlices, the way grpc-dotnet's <c>dns:///</c> resolver is used: register it as a
+/// Resolves <c>k8s:///service[.namespace[.svc[.cluster-domain]]][:port-number-or-name]</c> addresses by watching the
+/// Service's EndpointSlices, the way grpc-dotnet's <c>dns:///</c> resolver is used: register it as a
 /// <see cref="ResolverFactory"/> in the channel's <c>ServiceProvider</c> (see
 /// <c>AddKubernetesLoadBalancing</c>), then create channels or gRPC clients for <c>k8s:///</c> addresses.
 /// </summary>
 /// <remarks>
-/// The host part must be empty (three slashes). Without a namespace, the client configuration's namespace is used;
-/// without a port, the channel's default port (80 insecure, 443 secure). A port may be a number or an
-/// EndpointSlice port name, e.g. <c>k8s:///greeter.demo:grpc</c>. Each channel gets its own watch, started when the
-/// channel starts resolving and stopped when it is disposed. Calls wait for the first snapshot (bounded by their deadline
+/// The host part must be empty (three slashes). The Service is named by its short or fully qualified DNS name:
+/// <c>greeter</c>, <c>greeter.demo</c>, <c>greeter.demo.svc</c> or <c>greeter.demo.svc.cluster.local</c> (any cluster
+/// domain) all name Service <c>greeter</c> in namespace <c>demo</c>. Without a namespace, the client configuration's
+/// namespace is used. A port may be a number or an EndpointSlice port name, e.g. <c>k8s:///greeter.demo:grpc</c>;
+/// without a port, <see cref="KubernetesLoadBalancingOptions.DefaultPort"/> is used, and when that is not set the
+/// address is rejected (the channel's default port, 80 or 443, is never used). Each channel gets its own watch, started
+/// when the channel starts resolving and stopped when it is disposed. Calls wait for the first snapshot (bounded by their deadline
 /// and at most 10 seconds) and fail fast with <c>Unavailable</c> and the reason when discovery fails before it or the
 /// Service has no ready endpoint; later discovery failures keep the last known addresses.
 /// </remarks>
@@ -71,12 +74,14 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     /// <summary>Creates the resolver for a <c>k8s:///</c> address.</summary>
     /// <param name="options">The channel's resolver options.</param>
     /// <returns>The resolver.</returns>
-    /// <exception cref="ArgumentException">The address does not follow <c>k8s:///service[.namespace][:port-number-or-name]</c>.</exception>
+    /// <exception cref="ArgumentException">The address does not follow
+    /// <c>k8s:///service[.namespace[.svc[.cluster-domain]]][:port-number-or-name]</c>, or it has no port and
+    /// <see cref="KubernetesLoadBalancingOptions.DefaultPort"/> is not set.</exception>
     public override Resolver Create(ResolverOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var loggerFactory = _options.LoggerFactory ?? _loggerFactory ?? options.LoggerFactory;
-        var config = KubernetesAddress.Parse(options.Address, options.DefaultPort, (service, ns, port) => CreateConfig(service, ns, port, loggerFactory));
+        var config = KubernetesAddress.Parse(options.Address, _options.DefaultPort, (service, ns, port) => CreateConfig(service, ns, port, loggerFactory));
         // Precedence: the constructor's source, the options' source, the service provider's client, a client of our own.
         var observe = _observe ?? _options.Observe ?? (_client is { } client ? c => KubernetesDiscovery.Observe(c, client) : DefaultObserve);
         var source = observe(config) ?? throw new InvalidOperationException($"The discovery source for {config} is null.");

@@ -29,7 +29,7 @@ internal static class ClusterRun
                 ClientConfiguration = client,
             };
         }
-        catch (Exception ex) when (ex is ArgumentException or KubeConfigException or IOException or UnauthorizedAccessException or YamlException)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or KubeConfigException or IOException or UnauthorizedAccessException or YamlException)
         {
             var where = ex is YamlException && options.KubeConfig is not null ? $"kubeconfig '{options.KubeConfig}': " : string.Empty;
             await error.WriteLineAsync($"error: {where}{OneLine(ex.Message)}").ConfigureAwait(false);

@@ -78,7 +78,7 @@ internal static class DemoCommandLine
             {
                 _ = ServicePort.Parse(text);
             }
-            catch (ArgumentException ex)
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
             {
                 result.AddError($"--port '{text}': {FirstSentence(ex.Message)}");
             }

@@ -95,9 +95,11 @@ internal sealed record ClientSettings(
         {
             _ = ServicePort.Parse(port);
         }
-        catch (ArgumentException ex)
+        catch (FormatException ex)
         {
-            throw new FormatException($"{Name("GRPC_PORT")} '{port}': {WithoutParameter(ex.Message)}", ex);
+            // Parse says "'<value>' is not a valid port: <rule>."; keep the rule, name the setting.
+            var rule = ex.Message[(ex.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+            throw new FormatException($"{Name("GRPC_PORT")} '{port}': {rule}", ex);
         }
 
         var count = Int(configuration, "REQUEST_COUNT", DefaultRequestCount, 1, 1_000_000);
