@@ -10,7 +10,7 @@ namespace Reactive.K8sLb;
 /// rejoins the cycle. The address list is authoritative: an empty list, or the library resolver's "no endpoints"
 /// failure, fails calls with the reason even while the channel is Ready (unlike grpc-dotnet's round_robin,
 /// grpc/grpc-dotnet#1860), and while that resolver waits for its first snapshot calls wait, bounded by their deadline.
-/// <see cref="BalancedChannel.Create"/> and <c>AddKubernetesLoadBalancing</c> use it by default; grpc-dotnet's
+/// <see cref="BalancedChannel.Create(Grpc.Net.Client.GrpcChannelOptions)"/> and <c>AddKubernetesLoadBalancing</c> use it by default; grpc-dotnet's
 /// <c>round_robin</c> remains available through the channel's service config.
 /// </summary>
 public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory

@@ -39,7 +39,7 @@ public static class ChangeObservableExtensions
     }
 
     /// <summary>
-    /// Debounces changes on the default scheduler; see <see cref="Debounce{T}(IObservable{Change{T}}, TimeSpan, TimeSpan, IScheduler, IEqualityComparer{T})"/>.
+    /// Debounces changes on the default scheduler; see <see cref="Debounce{T}(IObservable{Change{T}}, TimeSpan, TimeSpan, IScheduler, IEqualityComparer{T}, bool)"/>.
     /// </summary>
     /// <typeparam name="T">The item type.</typeparam>
     /// <param name="source">The changes.</param>
