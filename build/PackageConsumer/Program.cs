@@ -1,0 +1,10 @@
+// Compiled, not run, against the packed packages: the entry points a first user touches in both of them. When the
+// public API changes, change this with it.
+using Reactive.K8sLb;
+using Reactive.K8sLb.Testing;
+
+await using var api = await KubernetesApiEmulator.StartAsync();
+var config = new DiscoveryConfig("greeter", ServicePort.FromNumber(5000)) { ClientConfiguration = api.ClientConfiguration };
+using var channel = BalancedChannel.Create();
+using var discovery = KubernetesDiscovery.Observe(config).ApplyTo(channel);
+Console.WriteLine(channel.Channel.Target);
