@@ -1,4 +1,3 @@
-using System.Net;
 using System.Reactive.Concurrency;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
@@ -49,22 +48,13 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     private readonly ServiceConfig? _serviceConfig;
     private readonly ILogger _logger;
     private readonly string _target;
-    private readonly string _subject;
     private readonly TimeSpan _firstSnapshotWait;
     private readonly Func<ChangeSinkResolver, IDisposable>? _connect;
 
-    // Keyed by the DnsEndPoint: that is how the channel matches subchannels across updates.
-    private readonly Dictionary<DnsEndPoint, BalancerAddress> _addresses = [];
+    private readonly ResolvedAddressSet _set;
     private Action<ResolverResult>? _listener;
     private IDisposable? _connection;
     private IDisposable? _firstSnapshotTimer;
-    private bool _synchronized;
-    private bool _overdue;
-    private (string Message, Exception? Error)? _failure;
-    private string? _statusMessage;
-    private bool _statusFailing;
-    private int _skippedEndpoints;
-    private bool _everPublished;
     private bool _dirty;
     private bool _publishScheduled;
     private bool _disposed;
@@ -96,12 +86,12 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         }
 
         _target = target;
-        _subject = subject ?? target;
         _scheduler = scheduler;
         _serviceConfig = serviceConfig;
         _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Resolver");
         _connect = connect;
         _firstSnapshotWait = firstSnapshotWait ?? DefaultFirstSnapshotWait;
+        _set = new ResolvedAddressSet(subject ?? target, _firstSnapshotWait);
     }
 
     /// <summary>Number of addresses in the current set (for tests and logs).</summary>
@@ -109,7 +99,7 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     {
         get
         {
-            lock (_gate) return _addresses.Count;
+            lock (_gate) return _set.Count;
         }
     }
 
@@ -125,7 +115,7 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
 
             // The channel's calls wait for a first result without their deadlines: give them one at once.
             MarkDirtyLocked();
-            if (!_synchronized) _firstSnapshotTimer = _scheduler.Schedule(_firstSnapshotWait, OnFirstSnapshotOverdue);
+            if (!_set.IsSynchronized) _firstSnapshotTimer = _scheduler.Schedule(_firstSnapshotWait, OnFirstSnapshotOverdue);
         }
 
         // Subscribing the source is scheduled too: Start must not block the channel, whatever the source does.
@@ -148,10 +138,10 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     {
         lock (_gate)
         {
-            if (_disposed || changes.Count == 0) return;
-            var changed = ApplyLocked(changes);
-            changed |= SynchronizeLocked();
-            if (changed) MarkDirtyLocked();
+            if (_disposed) return;
+            var wasSynchronized = _set.IsSynchronized;
+            if (_set.ApplyPlain(changes)) MarkDirtyLocked();
+            if (!wasSynchronized && _set.IsSynchronized) StopFirstSnapshotTimerLocked();
         }
     }
 
@@ -166,29 +156,10 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         lock (_gate)
         {
             if (_disposed) return;
-            var changed = ApplyLocked(changes);
-            if (status.IsSynchronized) changed |= SynchronizeLocked();
-
-            var failing = status.Health == DiscoveryHealth.Failing;
-            if (_synchronized)
-            {
-                if (failing && (!_statusFailing || _statusMessage != status.Message))
-                {
-                    Log.KeepingLastKnown(_logger, _target, _addresses.Count, "Kubernetes discovery failing: " + (status.Message ?? status.Error?.Message));
-                }
-
-                // The texts of the empty set depend on these; a non-empty set does not.
-                var textChanged = _statusMessage != status.Message || _statusFailing != failing || _skippedEndpoints != skippedEndpoints;
-                changed |= textChanged && _addresses.Count == 0;
-            }
-            else if (failing)
-            {
-                changed |= FailLocked(status.Message ?? status.Error?.Message, status.Error);
-            }
-
-            _statusMessage = status.Message;
-            _statusFailing = failing;
-            _skippedEndpoints = skippedEndpoints;
+            var wasSynchronized = _set.IsSynchronized;
+            var changed = _set.Apply(changes, status, skippedEndpoints, out var startedFailing);
+            if (startedFailing) Log.KeepingLastKnown(_logger, _target, _set.Count, "Kubernetes discovery failing: " + (status.Message ?? status.Error?.Message));
+            if (!wasSynchronized && _set.IsSynchronized) StopFirstSnapshotTimerLocked();
             if (changed) MarkDirtyLocked();
         }
     }
@@ -200,13 +171,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         lock (_gate)
         {
             if (_disposed) return;
-            if (_synchronized)
-            {
-                Log.KeepingLastKnown(_logger, _target, _addresses.Count, "The address source failed: " + error.Message);
-                return;
-            }
-
-            if (FailLocked(error.Message, error)) MarkDirtyLocked();
+            if (_set.IsSynchronized) Log.KeepingLastKnown(_logger, _target, _set.Count, "The address source failed: " + error.Message);
+            else if (_set.Fail(error.Message, error)) MarkDirtyLocked();
         }
     }
 
@@ -231,8 +197,7 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
             // A call may still wait for a first result or for a picker: end it now, with a clear status.
             if (listener is not null)
             {
-                var status = Unavailable(AddressSetUnavailableReason.Disposed, $"The channel for {_subject} was disposed.");
-                Invoke(listener, ResolverResult.ForFailure(status));
+                Invoke(listener, ResolverResult.ForFailure(_set.Disposed()));
             }
         }
 
@@ -265,60 +230,14 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     {
         lock (_gate)
         {
-            // A failure already tells why there is no snapshot; the overdue text would only replace it.
-            if (_disposed || _synchronized || _failure is not null) return;
-            _overdue = true;
-            MarkDirtyLocked();
+            if (!_disposed && _set.MarkFirstSnapshotOverdue()) MarkDirtyLocked();
         }
     }
 
-    private bool SynchronizeLocked()
+    private void StopFirstSnapshotTimerLocked()
     {
-        if (_synchronized) return false;
-        _synchronized = true;
-        _failure = null;
         _firstSnapshotTimer?.Dispose();
         _firstSnapshotTimer = null;
-        return true;
-    }
-
-    private bool ApplyLocked(IReadOnlyList<Change<BalancerAddress>> changes)
-    {
-        foreach (var change in changes)
-        {
-            // Validate the whole batch first: a bad change must not leave half a batch applied.
-            if (change.Item is null) throw new ArgumentException("A change's address must not be null.", nameof(changes));
-        }
-
-        var changed = false;
-        foreach (var change in changes)
-        {
-            var address = change.Item;
-            var key = address.EndPoint;
-            if (change.Kind == ChangeKind.Insert)
-            {
-                if (!_addresses.TryGetValue(key, out var existing) || !BalancerAddressComparer.SameAttributes(existing, address))
-                {
-                    _addresses[key] = address;
-                    changed = true;
-                }
-            }
-            else
-            {
-                changed |= _addresses.Remove(key);
-            }
-        }
-
-        return changed;
-    }
-
-    /// <returns>Whether the failure text changed (only called while never synchronized).</returns>
-    private bool FailLocked(string? message, Exception? error)
-    {
-        var detail = string.IsNullOrEmpty(message) ? "unknown error" : message;
-        if (_failure is { } previous && previous.Message == detail) return false;
-        _failure = (detail, error);
-        return true;
     }
 
     private void MarkDirtyLocked()
@@ -345,7 +264,9 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
                 }
 
                 _dirty = false;
-                results = ResultsLocked();
+                results = _set.Results(_serviceConfig);
+                if (results[^1].Status.StatusCode == StatusCode.OK) Log.PublishedAddresses(_logger, _target, _set.Count);
+                else Log.PublishedFailure(_logger, _target, results[^1].Status.Detail);
             }
 
             try
@@ -362,54 +283,6 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
             }
         }
     }
-
-    private ResolverResult[] ResultsLocked()
-    {
-        var first = !_everPublished;
-        _everPublished = true;
-        if (_synchronized && _addresses.Count > 0)
-        {
-            Log.PublishedAddresses(_logger, _target, _addresses.Count);
-            return [ResolverResult.ForResult([.. _addresses.Values], _serviceConfig, serviceConfigStatus: null)];
-        }
-
-        var status = UnavailableLocked();
-        Log.PublishedFailure(_logger, _target, status.Detail);
-        var failure = ResolverResult.ForFailure(status);
-
-        // The channel picks its policy from the first result's service config; a failure carries none.
-        return first && _serviceConfig is not null
-            ? [ResolverResult.ForResult([], _serviceConfig, serviceConfigStatus: null), failure]
-            : [failure];
-    }
-
-    private Status UnavailableLocked()
-    {
-        if (_synchronized)
-        {
-            var text = _statusFailing
-                ? $"No endpoints known for {_subject}; Kubernetes discovery failing: {_statusMessage ?? "unknown error"}"
-                : _statusMessage ?? $"No addresses for {_subject}: the set is empty.";
-            if (_skippedEndpoints > 0)
-            {
-                text += $" ({_skippedEndpoints} endpoint{(_skippedEndpoints == 1 ? " was" : "s were")} skipped because the address builder failed for {(_skippedEndpoints == 1 ? "it" : "them")}.)";
-            }
-
-            return Unavailable(AddressSetUnavailableReason.NoEndpoints, text);
-        }
-
-        if (_failure is { } failure)
-        {
-            return Unavailable(AddressSetUnavailableReason.DiscoveryFailing, "Kubernetes discovery failing: " + failure.Message, failure.Error);
-        }
-
-        return _overdue
-            ? Unavailable(AddressSetUnavailableReason.FirstSnapshotOverdue, $"No snapshot of the endpoints of {_subject} within {_firstSnapshotWait.TotalSeconds:0.###} s: discovery is still connecting.")
-            : Unavailable(AddressSetUnavailableReason.WaitingForFirstSnapshot, $"Waiting for the first snapshot of the endpoints of {_subject}.");
-    }
-
-    private static Status Unavailable(AddressSetUnavailableReason reason, string detail, Exception? error = null) =>
-        new(StatusCode.Unavailable, detail, new AddressSetUnavailableException(reason, detail, error));
 
     private void Invoke(Action<ResolverResult> listener, ResolverResult result)
     {

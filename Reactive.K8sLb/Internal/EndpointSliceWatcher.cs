@@ -91,7 +91,7 @@ internal sealed class EndpointSliceWatcher
                 case WatchOutcome.Idle:
                     // Not an error to retry (the re-watch is immediate), but pods may be going unseen: say so.
                     Log.WatchIdle(_logger, _config.ServiceName, _config.IdleTimeout);
-                    var stalled = $"The watch of EndpointSlices of Service {_lease.Namespace}/{_config.ServiceName} delivered nothing, not even a bookmark, for {_config.IdleTimeout}; re-watching.";
+                    var stalled = DiscoveryFailureText.StalledWatch(_lease.Namespace, _config.ServiceName, _config.IdleTimeout);
                     observer.OnNext(DiscoverySignal.Failing(stalled, new TimeoutException(stalled)));
                     break;
                 default:
@@ -130,8 +130,8 @@ internal sealed class EndpointSliceWatcher
                     // our watchdog cancelled it, or KubernetesClient's own per-request timeout did (it cancels its own
                     // linked token, which leaves ours untouched): name the limit that fired.
                     throw new TimeoutException(pageCancellation.IsCancellationRequested
-                        ? $"The LIST of EndpointSlices got no answer within {_config.IdleTimeout} (DiscoveryConfig.IdleTimeout)."
-                        : $"The LIST of EndpointSlices got no answer within {ClientTimeout(client)} (the Kubernetes client's HttpClientTimeout, see KubernetesClientConfiguration.HttpClientTimeout).");
+                        ? DiscoveryFailureText.ListTimedOut(_config.IdleTimeout)
+                        : DiscoveryFailureText.ListTimedOutInClient(client));
                 }
                 catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone && continueToken is not null && restarts < 3)
                 {
@@ -282,9 +282,6 @@ internal sealed class EndpointSliceWatcher
         }
     }
 
-    private static string ClientTimeout(IKubernetes client) =>
-        client is AbstractKubernetes kubernetes ? kubernetes.HttpClientTimeout.ToString() : "its own timeout";
-
     /// <summary>The watch is established: report healthy, and let the next refusal be logged at error level again.</summary>
     private void MarkWatchHealthy(IObserver<DiscoverySignal> observer, DiscoverySignal signal)
     {
@@ -294,7 +291,7 @@ internal sealed class EndpointSliceWatcher
 
     private void ReportFailure(IObserver<DiscoverySignal> observer, RetryAttempt attempt)
     {
-        var reason = Describe(attempt.Exception);
+        var reason = DiscoveryFailureText.Describe(attempt.Exception, _config.ServiceName, _config.Namespace);
         if (!WatchRetryPolicy.IsRefused(attempt.Exception))
         {
             Log.TransientFailure(_logger, attempt.Exception, _config.ServiceName, attempt.Attempt, attempt.Delay, reason);
@@ -311,38 +308,5 @@ internal sealed class EndpointSliceWatcher
         }
 
         observer.OnNext(DiscoverySignal.Failing(reason, attempt.Exception));
-    }
-
-    private string Describe(Exception error)
-    {
-        if (error is not HttpOperationException { Response: { } response })
-        {
-            return $"{error.GetType().Name}: {error.Message}";
-        }
-
-        var code = response.StatusCode;
-        var text = $"{(int)code} {code}: {ServerMessage(response.Content) ?? error.Message}";
-        var where = $"EndpointSlices of Service '{_config.ServiceName}' in namespace '{_config.Namespace ?? "(detected)"}'";
-        return code switch
-        {
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
-                $"{text} (cannot list/watch {where}: grant the pod's ServiceAccount the verbs 'list' and 'watch' on resource 'endpointslices' in API group 'discovery.k8s.io', e.g. with a Role and RoleBinding)",
-            HttpStatusCode.NotFound =>
-                $"{text} (no {where}: check the namespace, and that the cluster serves discovery.k8s.io/v1, Kubernetes 1.21+)",
-            _ => text,
-        };
-    }
-
-    private static string? ServerMessage(string? body)
-    {
-        if (string.IsNullOrWhiteSpace(body)) return null;
-        try
-        {
-            return KubernetesJson.Deserialize<V1Status>(body)?.Message ?? body;
-        }
-        catch (JsonException)
-        {
-            return body;
-        }
     }
 }

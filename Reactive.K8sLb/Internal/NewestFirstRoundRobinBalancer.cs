@@ -53,8 +53,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _random = random ?? Random.Shared.Next;
     }
 
-    /// <summary>The connectivity state last reported to the channel (for tests).</summary>
-    internal ConnectivityState State { get; private set; } = ConnectivityState.Idle;
+    /// <summary>The connectivity state last reported to the channel.</summary>
+    private ConnectivityState State { get; set; } = ConnectivityState.Idle;
 
     /// <inheritdoc />
     public override void UpdateChannelState(ChannelState state)
