@@ -74,4 +74,23 @@ public sealed class DependencyInjectionTests
 
         Assert.That(validator.Validate, Throws.InstanceOf<OptionsValidationException>());
     }
+
+    [Test]
+    public async Task KubernetesClientRegisteredInTheContainer_IsTheOneTheResolverUses()
+    {
+        await using var emulator = await Reactive.K8sLb.Testing.KubernetesApiEmulator.StartAsync();
+        emulator.AddService("demo", "greeter", new Reactive.K8sLb.Testing.EmulatedServicePort("grpc", 8080));
+        var services = new ServiceCollection();
+        services.AddSingleton(emulator.CreateClient()); // no ClientConfiguration in the options: the container's client
+        services.AddKubernetesLoadBalancing();
+        await using var provider = services.BuildServiceProvider();
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("k8s:///greeter.demo:grpc", new Grpc.Net.Client.GrpcChannelOptions
+        {
+            Credentials = Grpc.Core.ChannelCredentials.Insecure,
+            ServiceProvider = provider,
+        });
+
+        _ = channel.ConnectAsync(); // starts the resolver
+        await Support.Eventually.That(() => emulator.Requests.Any(r => r.Kind == Reactive.K8sLb.Testing.RequestKind.List), "the container's client lists the slices");
+    }
 }

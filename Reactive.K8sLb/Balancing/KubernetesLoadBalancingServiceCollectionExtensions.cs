@@ -1,4 +1,5 @@
 using Grpc.Net.Client.Balancer;
+using System.Reactive.Concurrency;
 using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,8 +21,8 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
     /// automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses. The settings are the options type
     /// <see cref="KubernetesLoadBalancingOptions"/>: every call's <paramref name="configure"/> is applied in order
     /// (as <c>services.Configure&lt;T&gt;</c> does), they are validated when the host starts (<c>ValidateOnStart</c>) and
-    /// when first read, and an <c>ILoggerFactory</c> or <c>IKubernetes</c> registered in the provider is used unless
-    /// the options say otherwise.
+    /// when first read, and an <c>ILoggerFactory</c>, <c>IKubernetes</c> or <c>IScheduler</c> (for discovery's timers)
+    /// registered in the provider is used unless the options say otherwise.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Adjusts the options, or <see langword="null"/> for the defaults.</param>
@@ -36,7 +37,8 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, KubernetesResolverFactory>(provider => new KubernetesResolverFactory(
             provider.GetRequiredService<IOptions<KubernetesLoadBalancingOptions>>().Value,
             provider.GetService<ILoggerFactory>(),
-            provider.GetService<IKubernetes>())));
+            provider.GetService<IKubernetes>(),
+            provider.GetService<IScheduler>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, NewestFirstRoundRobinBalancerFactory>());
         return services;
     }

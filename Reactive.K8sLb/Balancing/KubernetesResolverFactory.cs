@@ -31,6 +31,7 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     private readonly KubernetesLoadBalancingOptions _options;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly IKubernetes? _client;
+    private readonly IScheduler? _scheduler;
 
     /// <summary>Creates a factory that uses Kubernetes EndpointSlice discovery.</summary>
     /// <param name="options">Settings, or <see langword="null"/> for the defaults. They are read when each resolver is
@@ -51,10 +52,11 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         _observe = observe;
     }
 
-    /// <summary>The factory registered by <c>AddKubernetesLoadBalancing</c>: the logger factory and Kubernetes client
-    /// come from the service provider when registered there.</summary>
-    internal KubernetesResolverFactory(KubernetesLoadBalancingOptions? options, ILoggerFactory? loggerFactory, IKubernetes? client)
+    /// <summary>The factory registered by <c>AddKubernetesLoadBalancing</c>: the logger factory, Kubernetes client and
+    /// timer scheduler come from the service provider when registered there.</summary>
+    internal KubernetesResolverFactory(KubernetesLoadBalancingOptions? options, ILoggerFactory? loggerFactory, IKubernetes? client, IScheduler? scheduler = null)
     {
+        _scheduler = scheduler;
         _options = options ?? new KubernetesLoadBalancingOptions();
         _loggerFactory = loggerFactory;
         _client = client;
@@ -102,6 +104,7 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         var config = new DiscoveryConfig(service, port) { Namespace = ns };
         _options.CopyTo(config);
         config.LoggerFactory = loggerFactory;
+        config.Scheduler ??= _scheduler;
         config.Validate();
         return config;
     }
