@@ -386,7 +386,8 @@ public sealed class EmulatedService
             Zone = p.Zone,
             TargetRef = new V1ObjectReference { Kind = "Pod", NamespaceProperty = Namespace, Name = p.Name, Uid = p.Uid },
         })],
-        Ports = [.. Ports.Select(p => new Discoveryv1EndpointPort { Name = p.Name, Port = p.Number, Protocol = p.Protocol })],
+        // As the EndpointSlice controller: a slice without endpoints (its placeholder) lists no ports.
+        Ports = slice.Ips.Count == 0 ? [] : [.. Ports.Select(p => new Discoveryv1EndpointPort { Name = p.Name, Port = p.Number, Protocol = p.Protocol })],
     };
 
     private sealed class PodState(string ip, string name, SliceState slice)

@@ -1,5 +1,4 @@
 using Grpc.Net.Client.Balancer;
-using System.Reactive.Concurrency;
 using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,8 +20,8 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
     /// automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses. The settings are the options type
     /// <see cref="KubernetesLoadBalancingOptions"/>: every call's <paramref name="configure"/> is applied in order
     /// (as <c>services.Configure&lt;T&gt;</c> does), they are validated when the host starts (<c>ValidateOnStart</c>) and
-    /// when first read, and an <c>ILoggerFactory</c>, <c>IKubernetes</c> or <c>IScheduler</c> (for discovery's timers)
-    /// registered in the provider is used unless the options say otherwise.
+    /// when first read, and an <c>ILoggerFactory</c> or <c>IKubernetes</c> registered in the provider is used unless the
+    /// options set <see cref="DiscoveryOptions.LoggerFactory"/> or <see cref="DiscoveryOptions.ClientConfiguration"/>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Adjusts the options, or <see langword="null"/> for the defaults.</param>
@@ -37,8 +36,7 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ResolverFactory, KubernetesResolverFactory>(provider => new KubernetesResolverFactory(
             provider.GetRequiredService<IOptions<KubernetesLoadBalancingOptions>>().Value,
             provider.GetService<ILoggerFactory>(),
-            provider.GetService<IKubernetes>(),
-            provider.GetService<IScheduler>())));
+            provider.GetService<IKubernetes>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, NewestFirstRoundRobinBalancerFactory>());
         return services;
     }
@@ -57,7 +55,23 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<KubernetesLoadBalancingOptions>().Bind(configuration);
+        services.AddOptions<KubernetesLoadBalancingOptions>()
+            .Bind(configuration)
+            .Configure(options => BindBackoff(configuration.GetSection(nameof(DiscoveryOptions.Backoff)), options));
         return services.AddKubernetesLoadBalancing(configure);
+    }
+
+    // BackoffOptions is immutable and validated as a whole by its constructor, which the binder cannot call on an
+    // existing instance: read its keys here, keeping the current value of any key not given.
+    private static void BindBackoff(IConfigurationSection section, KubernetesLoadBalancingOptions options)
+    {
+        if (!section.Exists()) return;
+        var current = options.Backoff;
+        options.Backoff = new BackoffOptions(
+            initial: section.GetValue<TimeSpan?>(nameof(BackoffOptions.Initial)) ?? current.Initial,
+            maximum: section.GetValue<TimeSpan?>(nameof(BackoffOptions.Maximum)) ?? current.Maximum,
+            multiplier: section.GetValue<double?>(nameof(BackoffOptions.Multiplier)) ?? current.Multiplier,
+            jitter: section.GetValue<double?>(nameof(BackoffOptions.Jitter)) ?? current.Jitter,
+            resetAfter: section.GetValue<TimeSpan?>(nameof(BackoffOptions.ResetAfter)) ?? current.ResetAfter);
     }
 }

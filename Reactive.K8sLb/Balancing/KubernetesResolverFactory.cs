@@ -31,7 +31,6 @@ public sealed class KubernetesResolverFactory : ResolverFactory
     private readonly KubernetesLoadBalancingOptions _options;
     private readonly ILoggerFactory? _loggerFactory;
     private readonly IKubernetes? _client;
-    private readonly IScheduler? _scheduler;
 
     /// <summary>Creates a factory that uses Kubernetes EndpointSlice discovery.</summary>
     /// <param name="options">Settings, or <see langword="null"/> for the defaults. They are read when each resolver is
@@ -52,11 +51,10 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         _observe = observe;
     }
 
-    /// <summary>The factory registered by <c>AddKubernetesLoadBalancing</c>: the logger factory, Kubernetes client and
-    /// timer scheduler come from the service provider when registered there.</summary>
-    internal KubernetesResolverFactory(KubernetesLoadBalancingOptions? options, ILoggerFactory? loggerFactory, IKubernetes? client, IScheduler? scheduler = null)
+    /// <summary>The factory registered by <c>AddKubernetesLoadBalancing</c>: the logger factory and Kubernetes client
+    /// come from the service provider when registered there and the options do not set their own.</summary>
+    internal KubernetesResolverFactory(KubernetesLoadBalancingOptions? options, ILoggerFactory? loggerFactory, IKubernetes? client)
     {
-        _scheduler = scheduler;
         _options = options ?? new KubernetesLoadBalancingOptions();
         _loggerFactory = loggerFactory;
         _client = client;
@@ -84,8 +82,9 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         ArgumentNullException.ThrowIfNull(options);
         var loggerFactory = _options.LoggerFactory ?? _loggerFactory ?? options.LoggerFactory;
         var config = KubernetesAddress.Parse(options.Address, _options.DefaultPort, (service, ns, port) => CreateConfig(service, ns, port, loggerFactory));
-        // Precedence: the constructor's source, the options' source, the service provider's client, a client of our own.
-        var observe = _observe ?? _options.Observe ?? (_client is { } client ? c => KubernetesDiscovery.Observe(c, client) : DefaultObserve);
+        // Precedence: the constructor's source, the options' source, the service provider's client (unless the options
+        // name a client configuration), a client of our own.
+        var observe = _observe ?? _options.Observe ?? (_client is { } client && _options.ClientConfiguration is null ? c => KubernetesDiscovery.Observe(c, client) : DefaultObserve);
         var source = observe(config) ?? throw new InvalidOperationException($"The discovery source for {config} is null.");
         var build = _options.Build ?? BalancerAddresses.Default;
         var serviceConfig = options.DisableServiceConfig ? null : _options.ServiceConfig;
@@ -104,7 +103,6 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         var config = new DiscoveryConfig(service, port) { Namespace = ns };
         _options.CopyTo(config);
         config.LoggerFactory = loggerFactory;
-        config.Scheduler ??= _scheduler;
         config.Validate();
         return config;
     }

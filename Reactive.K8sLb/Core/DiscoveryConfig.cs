@@ -91,9 +91,9 @@ public sealed partial class DiscoveryConfig : DiscoveryOptions
     /// <returns>A readable description.</returns>
     public override string ToString() => $"{ServiceName}.{Namespace ?? "?"}:{Port}";
 
-    [GeneratedRegex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc1035Label();
 
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc1123Label();
 }

@@ -145,6 +145,12 @@ public class DiscoveryOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDebounceDelay), max, $"MaxDebounceDelay must be at least Debounce ({_debounce}).");
         }
+
+        // A timer on such a scheduler blocks the thread that sets it (the watch path would sleep for IdleTimeout).
+        if (Scheduler is ImmediateScheduler or CurrentThreadScheduler)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Scheduler), Scheduler.GetType().Name, "Scheduler must run work asynchronously; ImmediateScheduler and CurrentThreadScheduler run it on the calling thread.");
+        }
     }
 
     /// <summary>Copies every setting to <paramref name="target"/> (an explicitly set <see cref="MaxDebounceDelay"/> stays explicit).</summary>

@@ -265,12 +265,12 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
 
                 _dirty = false;
                 results = _set.Results(_serviceConfig);
-                if (results[^1].Status.StatusCode == StatusCode.OK) Log.PublishedAddresses(_logger, _target, _set.Count);
-                else Log.PublishedFailure(_logger, _target, results[^1].Status.Detail);
             }
 
             try
             {
+                if (results[^1].Status.StatusCode == StatusCode.OK) Log.PublishedAddresses(_logger, _target, results[^1].Addresses!.Count);
+                else Log.PublishedFailure(_logger, _target, results[^1].Status.Detail);
                 foreach (var result in results) Invoke(listener, result);
             }
             finally

@@ -19,7 +19,9 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
     {
         _updates = updates;
         _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Discovery");
-        Updates = Observable.Create<DiscoveryUpdate>(observer => _updates.Subscribe(new GuardedObserver<DiscoveryUpdate>(observer, _logger)));
+        // Not Observable.Create: Rx's auto-detaching observer would dispose the watch when the subscriber throws,
+        // before the guard below could catch it.
+        Updates = new GuardedUpdates(this);
     }
 
     public IObservable<DiscoveryUpdate> Updates { get; }
@@ -28,6 +30,15 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
     {
         ArgumentNullException.ThrowIfNull(observer);
         return _updates.SelectMany(update => update.Changes).Subscribe(new GuardedObserver<Change<EndPoint>>(observer, _logger));
+    }
+
+    private sealed class GuardedUpdates(DiscoveryObservable owner) : IObservable<DiscoveryUpdate>
+    {
+        public IDisposable Subscribe(IObserver<DiscoveryUpdate> observer)
+        {
+            ArgumentNullException.ThrowIfNull(observer);
+            return owner._updates.Subscribe(new GuardedObserver<DiscoveryUpdate>(observer, owner._logger));
+        }
     }
 
     private sealed class GuardedObserver<T>(IObserver<T> inner, ILogger logger) : IObserver<T>

@@ -71,15 +71,15 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             {
                 UpdateAddresses(addresses);
             }
-            else if (_reported)
+            else if (_reported || state.LoadBalancingConfig is null)
             {
                 // The list is authoritative: nothing to route to.
                 RemoveAll();
                 Report(ConnectivityState.TransientFailure, new FailurePicker(new Status(StatusCode.Unavailable, "Resolver returned no addresses.")));
             }
 
-            // An empty first result reports nothing: calls keep waiting (with their deadlines) for the next result.
-            // This library's resolver sends one only to select the policy, immediately followed by its real state.
+            // An empty first result that selects the policy (this library's resolver sends one, immediately followed by
+            // its real state) reports nothing; any other empty result fails calls at once, as round_robin does.
         }
     }
 

@@ -28,8 +28,13 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
         SingleAssignmentDisposable? connect = null;
         lock (_gate)
         {
+            if (_status is { } status)
+            {
+                // A replay that throws must not leave an observer that no handle can remove (the watch would never stop).
+                observer.OnNext(new DiscoveryUpdate([.. _current.Keys.Select(Change.Insert)], status));
+            }
+
             _observers.Add(observer);
-            if (_status is { } status) observer.OnNext(new DiscoveryUpdate([.. _current.Keys.Select(Change.Insert)], status));
             if (_connection is null) _connection = connect = new SingleAssignmentDisposable();
         }
 
@@ -94,7 +99,21 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
             Reset();
         }
 
-        foreach (var observer in observers) notify(observer);
+        Exception? failure = null;
+        foreach (var observer in observers)
+        {
+            // One observer's exception must not keep the end from the others.
+            try
+            {
+                notify(observer);
+            }
+            catch (Exception error)
+            {
+                failure ??= error;
+            }
+        }
+
+        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     private void Reset()

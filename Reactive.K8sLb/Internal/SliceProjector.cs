@@ -29,9 +29,11 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
             return ProjectedSlice.None;
         }
 
+        // A slice without endpoints (the EndpointSlice controller's placeholder for a Service with no pods has
+        // `ports: []` too) says nothing about the port: no warning, and it does not count as "port not found".
+        if (slice.Endpoints is null || slice.Endpoints.Count == 0) return new ProjectedSlice(family, [], []);
         var portNumber = ResolvePort(key, slice);
         if (portNumber is null) return new ProjectedSlice(family, [], [], hasPort: false);
-        if (slice.Endpoints is null || slice.Endpoints.Count == 0) return new ProjectedSlice(family, [], []);
 
         List<EndPoint>? ready = null, fallback = null;
         foreach (var endpoint in slice.Endpoints)
