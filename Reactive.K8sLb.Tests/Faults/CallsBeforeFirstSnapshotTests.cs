@@ -102,12 +102,13 @@ public sealed class CallsBeforeFirstSnapshotTests
         var channel = K8sChannel(provider);
         var client = new Greeter.GreeterClient(channel);
 
-        // 30 calls without deadlines, started 0-20 ms before the channel is disposed.
+        // 30 calls without deadlines, started just before the channel is disposed, interleaved with the channel's own
+        // work (yielding, not sleeping) so some are still waiting for the first result and some are already queued.
         var calls = new List<Task<StatusCode>>();
         for (var i = 0; i < 30; i++)
         {
             calls.Add(Outcome(client));
-            if (i % 3 == 0) await Task.Delay(2);
+            if (i % 3 == 0) await Task.Yield();
         }
 
         channel.Dispose();
