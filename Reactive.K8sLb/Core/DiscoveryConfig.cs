@@ -18,8 +18,8 @@ public sealed partial class DiscoveryConfig : DiscoveryOptions
     /// <exception cref="ArgumentException">The service name or port is invalid.</exception>
     public DiscoveryConfig(string serviceName, ServicePort port)
     {
-        Initialize(serviceName, port, out var name);
-        ServiceName = name;
+        ValidateIdentity(serviceName, port);
+        ServiceName = serviceName;
         Port = port;
     }
 
@@ -42,7 +42,7 @@ public sealed partial class DiscoveryConfig : DiscoveryOptions
     {
     }
 
-    private static void Initialize(string serviceName, ServicePort port, out string name)
+    private static void ValidateIdentity(string serviceName, ServicePort port)
     {
         ArgumentNullException.ThrowIfNull(serviceName);
         if (!Rfc1035Label().IsMatch(serviceName))
@@ -56,8 +56,6 @@ public sealed partial class DiscoveryConfig : DiscoveryOptions
         {
             throw new ArgumentException("Port must be a number (1-65535) or an IANA port name; default(ServicePort) is not a port.", nameof(port));
         }
-
-        name = serviceName;
     }
 
     /// <summary>The Service whose EndpointSlices are watched.</summary>

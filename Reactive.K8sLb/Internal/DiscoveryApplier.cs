@@ -43,11 +43,11 @@ internal static class DiscoveryApplier
             {
                 foreach (var change in update.Changes)
                 {
-                    if (builder.TryMap(change, out var mapped)) Guard(logger, () => tx.OnNext(mapped));
+                    if (builder.TryMap(change, out var mapped)) ObserverGuard.Notify(logger, () => tx.OnNext(mapped));
                 }
             },
-            error => Guard(logger, () => tx.OnError(error)),
-            () => Guard(logger, tx.OnCompleted)));
+            error => ObserverGuard.Notify(logger, () => tx.OnError(error)),
+            () => ObserverGuard.Notify(logger, tx.OnCompleted)));
     }
 
     /// <summary>Applies a plain change stream (no status) to a sink, building addresses per subscription.</summary>
@@ -61,19 +61,5 @@ internal static class DiscoveryApplier
             },
             tx.OnError,
             tx.OnCompleted);
-    }
-
-    private static void Guard(ILogger logger, Action notify)
-    {
-        try
-        {
-            notify();
-        }
-#pragma warning disable CA1031 // A user's observer that throws must not stop discovery for everyone else.
-        catch (Exception error)
-#pragma warning restore CA1031
-        {
-            Log.ObserverFailed(logger, error);
-        }
     }
 }

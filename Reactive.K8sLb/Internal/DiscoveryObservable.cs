@@ -29,7 +29,7 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
     public IDisposable Subscribe(IObserver<Change<EndPoint>> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
-        return _updates.SelectMany(update => update.Changes).Subscribe(new GuardedObserver<Change<EndPoint>>(observer, _logger));
+        return _updates.SelectMany(update => update.Changes).Subscribe(ObserverGuard.Wrap(observer, _logger));
     }
 
     private sealed class GuardedUpdates(DiscoveryObservable owner) : IObservable<DiscoveryUpdate>
@@ -37,30 +37,7 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
         public IDisposable Subscribe(IObserver<DiscoveryUpdate> observer)
         {
             ArgumentNullException.ThrowIfNull(observer);
-            return owner._updates.Subscribe(new GuardedObserver<DiscoveryUpdate>(observer, owner._logger));
-        }
-    }
-
-    private sealed class GuardedObserver<T>(IObserver<T> inner, ILogger logger) : IObserver<T>
-    {
-        public void OnNext(T value) => Guard(() => inner.OnNext(value));
-
-        public void OnError(Exception error) => Guard(() => inner.OnError(error));
-
-        public void OnCompleted() => Guard(inner.OnCompleted);
-
-        private void Guard(Action notify)
-        {
-            try
-            {
-                notify();
-            }
-#pragma warning disable CA1031 // A subscriber's bug must not stop discovery (nor be taken for an API failure).
-            catch (Exception error)
-#pragma warning restore CA1031
-            {
-                Log.ObserverFailed(logger, error);
-            }
+            return owner._updates.Subscribe(ObserverGuard.Wrap(observer, owner._logger));
         }
     }
 }

@@ -60,7 +60,6 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
 
     private void OnNext(IDisposable connection, DiscoveryUpdate update)
     {
-        Exception? failure = null;
         lock (_gate)
         {
             if (!ReferenceEquals(connection, _connection)) return;
@@ -71,21 +70,8 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
             }
 
             _status = update.Status;
-            foreach (var observer in _observers.ToArray())
-            {
-                // One observer's exception must not keep the update from the others.
-                try
-                {
-                    observer.OnNext(update);
-                }
-                catch (Exception error)
-                {
-                    failure ??= error;
-                }
-            }
+            NotifyEach([.. _observers], observer => observer.OnNext(update));
         }
-
-        if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
     }
 
     private void End(IDisposable connection, Action<IObserver<DiscoveryUpdate>> notify)
@@ -99,10 +85,16 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
             Reset();
         }
 
+        NotifyEach(observers, notify);
+    }
+
+    /// <summary>Notifies every observer, then rethrows the first exception (to the source's guard): one observer's
+    /// exception must not keep the notification from the others.</summary>
+    private static void NotifyEach(IObserver<DiscoveryUpdate>[] observers, Action<IObserver<DiscoveryUpdate>> notify)
+    {
         Exception? failure = null;
         foreach (var observer in observers)
         {
-            // One observer's exception must not keep the end from the others.
             try
             {
                 notify(observer);
