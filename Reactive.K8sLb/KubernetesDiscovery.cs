@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Net.Client.Balancer;
 using k8s;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
 
@@ -62,7 +63,7 @@ public static partial class KubernetesDiscovery
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
-        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
+        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.CreateScopedLoggerFactory());
     }
 
     /// <summary>
@@ -83,6 +84,10 @@ public static partial class KubernetesDiscovery
         return Observe(config).ApplyTo(channel, build);
     }
 
-    private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client) =>
-        new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client), config), config.EffectiveLoggerFactory);
+    private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client)
+    {
+        // One scope per source: every message of its watch and pipeline names the Service and namespace.
+        var loggers = config.CreateScopedLoggerFactory();
+        return new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client, loggers), config, loggers), loggers);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 
 namespace Reactive.K8sLb.Tests.Support;
@@ -10,6 +11,8 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
 {
     private readonly List<(LogLevel Level, EventId EventId, string Message)> _entries = [];
     private readonly List<(EventId EventId, Exception Exception)> _exceptions = [];
+    private readonly List<(EventId EventId, string Message, IReadOnlyList<object> Scopes)> _scoped = [];
+    private readonly AsyncLocal<ImmutableStack<object>> _scopes = new();
 
     /// <summary>A snapshot of the entries recorded so far.</summary>
     public IReadOnlyList<(LogLevel Level, EventId EventId, string Message)> Entries
@@ -35,6 +38,18 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         }
     }
 
+    /// <summary>The entries with the scope states active when each was written (outermost first).</summary>
+    public IReadOnlyList<(EventId EventId, string Message, IReadOnlyList<object> Scopes)> ScopedEntries
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return [.. _scoped];
+            }
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new CapturingLogger(this);
 
     public void AddProvider(ILoggerProvider provider)
@@ -50,6 +65,7 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         lock (_entries)
         {
             _entries.Add((level, eventId, message));
+            _scoped.Add((eventId, message, (_scopes.Value ?? ImmutableStack<object>.Empty).Reverse().ToArray()));
             if (exception is not null) _exceptions.Add((eventId, exception));
         }
     }
@@ -57,11 +73,21 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
     private sealed class CapturingLogger(CapturingLoggerFactory owner) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull
+        {
+            var before = owner._scopes.Value ?? ImmutableStack<object>.Empty;
+            owner._scopes.Value = before.Push(state);
+            return new Scope(() => owner._scopes.Value = before);
+        }
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             owner.Add(logLevel, eventId, formatter(state, exception), exception);
+    }
+
+    private sealed class Scope(Action end) : IDisposable
+    {
+        public void Dispose() => end();
     }
 }

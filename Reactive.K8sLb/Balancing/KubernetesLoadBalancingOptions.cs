@@ -14,6 +14,10 @@ namespace Reactive.K8sLb;
 /// </summary>
 public sealed class KubernetesLoadBalancingOptions : DiscoveryOptions
 {
+    /// <summary>Creates options with the documented defaults (<see cref="DiscoveryOptions.ReportHealth"/> is
+    /// <see langword="true"/> here: every <c>k8s:///</c> channel is reported by the discovery health check).</summary>
+    public KubernetesLoadBalancingOptions() => ReportHealth = true;
+
     /// <summary>The port used when a <c>k8s:///</c> address has none, as in <c>k8s:///greeter.demo</c>. The default
     /// value is <see langword="null"/>: an address without a port is an error (an <see cref="ArgumentException"/> when
     /// the channel is created, naming the address and saying to add <c>:port</c> or set this property). The channel's

@@ -3,6 +3,7 @@ using Grpc.Net.Client.Balancer;
 using k8s;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
 
@@ -85,6 +86,8 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         // Precedence: the constructor's source, the options' source, the service provider's client (unless the options
         // name a client configuration), a client of our own.
         var observe = _observe ?? _options.Observe ?? (_client is { } client && _options.ClientConfiguration is null ? c => KubernetesDiscovery.Observe(c, client) : DefaultObserve);
+        // The resolver's and the applier's messages name the Service too (the source scopes its own).
+        loggerFactory = new ServiceScopedLoggerFactory(loggerFactory, new ServiceLogScope(config.ServiceName, config.Namespace));
         var source = observe(config) ?? throw new InvalidOperationException($"The discovery source for {config} is null.");
         var build = _options.Build ?? BalancerAddresses.Default;
         var serviceConfig = options.DisableServiceConfig ? null : _options.ServiceConfig;

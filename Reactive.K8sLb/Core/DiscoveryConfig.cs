@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
 
@@ -94,4 +95,8 @@ public sealed partial class DiscoveryConfig : DiscoveryOptions
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc1123Label();
+
+    /// <summary>The logger factory whose messages carry this Service and namespace (a new scope each call).</summary>
+    internal ServiceScopedLoggerFactory CreateScopedLoggerFactory() =>
+        new(EffectiveLoggerFactory, new ServiceLogScope(ServiceName, Namespace));
 }

@@ -131,6 +131,14 @@ public class DiscoveryOptions
     /// </summary>
     public KubernetesClientConfiguration? ClientConfiguration { get; set; }
 
+    /// <summary>
+    /// Whether health checks registered with <c>AddHealthChecks().AddKubernetesDiscovery()</c> report this discovery.
+    /// The default value is <see langword="false"/> for a <see cref="DiscoveryConfig"/> (an <c>Observe</c>
+    /// subscription opts in) and <see langword="true"/> for <see cref="KubernetesLoadBalancingOptions"/> (every
+    /// <c>k8s:///</c> channel is reported). Metrics cover every discovery either way.
+    /// </summary>
+    public bool ReportHealth { get; set; }
+
     internal static TimeSpan DefaultMaxDebounceDelay => TimeSpan.FromMilliseconds(500);
 
     internal IScheduler EffectiveScheduler => Scheduler ?? DefaultScheduler.Instance;
@@ -168,5 +176,6 @@ public class DiscoveryOptions
         target.Scheduler = Scheduler;
         target.LoggerFactory = LoggerFactory;
         target.ClientConfiguration = ClientConfiguration;
+        target.ReportHealth = ReportHealth;
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
 
@@ -23,6 +24,9 @@ public sealed class DiscoveryUpdate
 
     /// <summary>The status after the changes.</summary>
     public DiscoveryStatus Status { get; }
+
+    /// <summary>The discovery that produced this update, when it is one of the library's; for the applier's telemetry.</summary>
+    internal DiscoveryInstance? Source { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => $"[{string.Join(", ", Changes)}] ({Status})";

@@ -2,6 +2,7 @@ using System.Net;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -14,16 +15,17 @@ namespace Reactive.K8sLb.Internal;
 /// </summary>
 internal static class DiscoveryPipeline
 {
-    public static IObservable<DiscoveryUpdate> ToUpdates(IObservable<DiscoverySignal> signals, DiscoveryConfig config) =>
+    public static IObservable<DiscoveryUpdate> ToUpdates(IObservable<DiscoverySignal> signals, DiscoveryConfig config, ServiceScopedLoggerFactory loggers) =>
         Observable.Create<DiscoveryUpdate>(observer =>
         {
-            var logger = config.EffectiveLoggerFactory.CreateLogger("Reactive.K8sLb.Discovery");
+            var logger = loggers.CreateLogger("Reactive.K8sLb.Discovery");
             var tracker = new EndpointSetTracker(config, logger);
             var gate = new object();
             var status = DiscoveryStatus.Connecting;
             var @namespace = config.Namespace;
             string? lastEmpty = null;
             DiscoveryStatus? emitted = null;
+            var instance = new DiscoveryInstance(config.ServiceName, config.Namespace, config.ReportHealth);
 
             var debouncer = new ChangeDebouncer<EndPoint>(
                 config.Debounce,
@@ -34,11 +36,12 @@ internal static class DiscoveryPipeline
                 {
                     if (changes.Count == 0 && Equals(status, emitted)) return;
                     emitted = status;
-                    observer.OnNext(new DiscoveryUpdate(changes, status));
+                    observer.OnNext(new DiscoveryUpdate(changes, status) { Source = instance });
                 },
                 leading: config.DebounceLeadingEdge,
                 flushEmptyBatches: true);
 
+            var registration = DiscoveryRegistry.Register(instance);
             var subscription = signals.Subscribe(
                 signal =>
                 {
@@ -46,10 +49,12 @@ internal static class DiscoveryPipeline
                     {
                         var changes = signal.SliceEvent is { } sliceEvent ? tracker.Apply(sliceEvent) : [];
                         @namespace = signal.Namespace ?? @namespace;
+                        loggers.Scope.Namespace = @namespace;
                         var empty = EmptySetMessage(tracker, config, @namespace);
                         if (empty is not null && empty != lastEmpty) Log.EndpointSetEmpty(logger, empty);
                         lastEmpty = empty;
                         status = new DiscoveryStatus(signal.Health, tracker.IsSynchronized, signal.Message ?? empty, signal.Error);
+                        instance.Update(status, default, @namespace);
                         debouncer.Add(changes);
 
                         // Health and synchronisation go out at once; a new message alone (the set became empty or
@@ -74,7 +79,7 @@ internal static class DiscoveryPipeline
                     }
                 });
 
-            return new CompositeDisposable(subscription, debouncer);
+            return new CompositeDisposable(subscription, debouncer, registration);
         });
 
     private static bool SameButMessage(DiscoveryStatus status, DiscoveryStatus? emitted) =>

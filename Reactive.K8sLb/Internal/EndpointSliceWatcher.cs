@@ -7,6 +7,7 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -47,10 +48,14 @@ internal sealed class EndpointSliceWatcher
     }
 
     /// <summary>A cold stream of signals; each subscription runs its own list/watch with its own client lease.</summary>
-    public static IObservable<DiscoverySignal> Signals(DiscoveryConfig config, IKubernetes? client) =>
+    public static IObservable<DiscoverySignal> Signals(DiscoveryConfig config, IKubernetes? client, ServiceScopedLoggerFactory loggers) =>
         Observable.Using(
             () => new KubernetesClientLease(config, client),
-            lease => new EndpointSliceWatcher(lease, config, config.EffectiveLoggerFactory.CreateLogger("Reactive.K8sLb.Discovery")).Run());
+            lease =>
+            {
+                loggers.Scope.Namespace = lease.Namespace;
+                return new EndpointSliceWatcher(lease, config, loggers.CreateLogger("Reactive.K8sLb.Discovery")).Run();
+            });
 
     private IObservable<DiscoverySignal> Run() => Observable.Create<DiscoverySignal>(observer =>
         BackoffRetry.Create(

@@ -23,6 +23,7 @@ public static class SliceObservableExtensions
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        return new DiscoveryObservable(DiscoveryPipeline.ToUpdates(source.Select(sliceEvent => DiscoverySignal.Slice(sliceEvent)), config), config.EffectiveLoggerFactory);
+        var loggers = config.CreateScopedLoggerFactory();
+        return new DiscoveryObservable(DiscoveryPipeline.ToUpdates(source.Select(sliceEvent => DiscoverySignal.Slice(sliceEvent)), config, loggers), loggers);
     }
 }
