@@ -59,12 +59,24 @@ public sealed class GreeterClientSettingsTests
     [TestCase("REQUEST_INTERVAL_MS", "fast", "REQUEST_INTERVAL_MS (--interval-ms) 'fast' must be an integer between 0 and 3600000.")]
     [TestCase("DISCOVERY_TIMEOUT_SECONDS", "-1", "DISCOVERY_TIMEOUT_SECONDS (--discovery-timeout) '-1' must be an integer between 1 and 3600.")]
     [TestCase("CLIENT_MODE", "dns", "CLIENT_MODE (--mode) 'dns' must be 'observe' or 'resolver'.")]
+    [TestCase("TELEMETRY_EXPORTER", "zipkin", "TELEMETRY_EXPORTER (--telemetry) 'zipkin' must be 'none', 'console' or 'otlp'.")]
     [TestCase("GRPC_PORT", "70000", "GRPC_PORT (--port) '70000': a port number must be between 1 and 65535.")]
     public void BadEnvironmentValue_OneLineNamingIt(string variable, string value, string message)
     {
         var error = Assert.Throws<FormatException>(() => Load([], new() { [variable] = value }));
 
         Assert.That(error!.Message, Is.EqualTo(message));
+    }
+
+    [TestCase(new[] { "--telemetry", "console" }, "", "Console")]
+    [TestCase(new[] { "--TELEMETRY_EXPORTER=OTLP" }, "", "Otlp")]
+    [TestCase(new string[0], "otlp", "Otlp")]
+    [TestCase(new string[0], "", "None")]
+    public void TelemetryExporter_FromEnvironmentOrCommandLine(string[] args, string environment, string expected)
+    {
+        var settings = Load(args, new() { ["TELEMETRY_EXPORTER"] = environment });
+
+        Assert.That(settings.Telemetry.ToString(), Is.EqualTo(expected));
     }
 
     [TestCase(new[] { "--bogus", "1" }, "unknown argument '--bogus' (see --help).")]

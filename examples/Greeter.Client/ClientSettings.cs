@@ -15,6 +15,20 @@ internal enum ClientMode
     Resolver,
 }
 
+/// <summary>Where the library's metrics and traces go (OpenTelemetry).</summary>
+internal enum TelemetryExporter
+{
+    /// <summary>Not exported.</summary>
+    None,
+
+    /// <summary>Written to standard output when the client ends (OpenTelemetry's console exporter).</summary>
+    Console,
+
+    /// <summary>Sent to an OTLP collector; the endpoint and protocol come from OpenTelemetry's own environment
+    /// variables (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>, default http://localhost:4317, <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>).</summary>
+    Otlp,
+}
+
 /// <summary>
 /// Client settings, read through Microsoft.Extensions.Configuration from environment variables and the command line
 /// (which wins). Each setting is named by its environment variable (<c>SERVICE_NAME</c>, ...); on the command line it
@@ -27,7 +41,8 @@ internal sealed record ClientSettings(
     int RequestCount,
     TimeSpan RequestInterval,
     TimeSpan DiscoveryTimeout,
-    ClientMode Mode)
+    ClientMode Mode,
+    TelemetryExporter Telemetry = TelemetryExporter.None)
 {
     public const string DefaultServiceName = "greeter";
     public const string DefaultPort = "grpc";
@@ -44,6 +59,7 @@ internal sealed record ClientSettings(
         new("REQUEST_INTERVAL_MS", "--interval-ms", "<ms>", $"pause between calls, 0..3600000 (default {DefaultRequestIntervalMs})"),
         new("DISCOVERY_TIMEOUT_SECONDS", "--discovery-timeout", "<s>", $"wait for the first ready endpoint, 1..3600 (default {DefaultDiscoveryTimeoutSeconds})"),
         new("CLIENT_MODE", "--mode", "<mode>", "observe (default) or resolver (a k8s:/// address)"),
+        new("TELEMETRY_EXPORTER", "--telemetry", "<exporter>", "none (default), console or otlp (OTEL_EXPORTER_OTLP_ENDPOINT)"),
     ];
 
     /// <summary>The command line's switches, mapped to the settings' keys.</summary>
@@ -88,6 +104,15 @@ internal sealed record ClientSettings(
             _ => throw new FormatException($"{Name("CLIENT_MODE")} '{modeText}' must be 'observe' or 'resolver'."),
         };
 
+        var exporterText = Text(configuration, "TELEMETRY_EXPORTER") ?? "none";
+        var exporter = exporterText.ToLowerInvariant() switch
+        {
+            "none" => TelemetryExporter.None,
+            "console" => TelemetryExporter.Console,
+            "otlp" => TelemetryExporter.Otlp,
+            _ => throw new FormatException($"{Name("TELEMETRY_EXPORTER")} '{exporterText}' must be 'none', 'console' or 'otlp'."),
+        };
+
         var service = Text(configuration, "SERVICE_NAME") ?? DefaultServiceName;
         var ns = Text(configuration, "SERVICE_NAMESPACE");
         var port = Text(configuration, "GRPC_PORT") ?? DefaultPort;
@@ -106,7 +131,7 @@ internal sealed record ClientSettings(
         var interval = Int(configuration, "REQUEST_INTERVAL_MS", DefaultRequestIntervalMs, 0, 3_600_000);
         var timeout = Int(configuration, "DISCOVERY_TIMEOUT_SECONDS", DefaultDiscoveryTimeoutSeconds, 1, 3600);
 
-        return new ClientSettings(service, ns, port, count, TimeSpan.FromMilliseconds(interval), TimeSpan.FromSeconds(timeout), mode);
+        return new ClientSettings(service, ns, port, count, TimeSpan.FromMilliseconds(interval), TimeSpan.FromSeconds(timeout), mode, exporter);
     }
 
     /// <summary>An exception message without ArgumentException's "(Parameter '...')" suffix, on one line.</summary>

@@ -11,6 +11,8 @@
 //   REQUEST_INTERVAL_MS        [--interval-ms] 500 (default): pause between calls.
 //   DISCOVERY_TIMEOUT_SECONDS  [--discovery-timeout] 60 (default): how long to wait for the first ready endpoint.
 //   CLIENT_MODE                [--mode] observe (default) or resolver (k8s:/// address, see below).
+//   TELEMETRY_EXPORTER         [--telemetry] none (default), console or otlp: the library's metrics and traces through
+//                              OpenTelemetry (ClientTelemetry.cs); otlp reads OTEL_EXPORTER_OTLP_ENDPOINT.
 //   KUBECONFIG                 outside a cluster, the kubeconfig to use (default ~/.kube/config); inside a pod the
 //                              service-account token is used. Both come from the default client configuration.
 //
@@ -44,6 +46,8 @@ catch (Exception ex) when (ex is FormatException or ArgumentException)
     return 2;
 }
 
+// Started before discovery so the first LIST and watch are traced; disposed last, which flushes the exporters.
+using var telemetry = ClientTelemetry.Start(settings.Telemetry);
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
