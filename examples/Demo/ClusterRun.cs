@@ -39,16 +39,19 @@ internal static class ClusterRun
         var api = config.ClientConfiguration!.Host;
         var tracker = new EndpointTracker();
         var load = new CallLoad();
+        using var metrics = new DemoMetrics(config.ServiceName);
         var dashboard = new Dashboard(
             options.NoUi,
             tracker,
             () =>
             {
                 var calls = load.PerPod;
-                var endpoints = tracker.Current.Select(e => new PodRow("(endpoint)", e.ToString() ?? "?", "ready", true, 0));
+                var endpoints = tracker.Current.Select(e => new PodRow(
+                    "(endpoint)", e.ToString() ?? "?", "ready", true, 0, e is System.Net.IPEndPoint ip ? metrics.PicksFor(ip.Address.ToString(), ip.Port) : 0));
                 return [.. endpoints, .. calls.Select(c => new PodRow(c.Key, "(from replies)", "-", false, c.Value))];
             },
-            () => $"{config} at {api} | calls: {load.Total} | failed: {load.Failed}");
+            () => $"{config} at {api} | calls: {load.Total} | failed: {load.Failed}",
+            metrics);
         tracker.Updated += update =>
         {
             if (update.Changes.Count > 0) dashboard.Log(string.Join(' ', update.Changes.Select(c => (c.Kind == ChangeKind.Insert ? "+" : "-") + c.Item)));
@@ -103,6 +106,7 @@ internal static class ClusterRun
         await loadTask.ConfigureAwait(false);
 
         Summary.PrintCalls(load);
+        metrics.PrintSummary(Console.Out);
         return load.Failed == 0 ? 0 : 1;
     }
 

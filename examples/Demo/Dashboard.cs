@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace Demo;
 
 /// <summary>One row of the live table.</summary>
-internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls);
+internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0);
 
 /// <summary>
 /// Shows the run: a live Spectre.Console view (a header with the run's status and the discovery status, a table of the
@@ -22,14 +22,17 @@ internal sealed class Dashboard
     private readonly EndpointTracker _discovery;
     private readonly Func<IReadOnlyList<PodRow>> _rows;
     private readonly Func<string> _status;
+    private readonly DemoMetrics _metrics;
     private (DiscoveryHealth, bool, string?)? _lastLogged;
 
     /// <param name="noUi">Plain lines instead of the live view.</param>
     /// <param name="discovery">The tracker on the discovery subscription the channel uses (no second watch).</param>
     /// <param name="rows">The table's rows.</param>
     /// <param name="status">The run's status for the header (step, calls, failures).</param>
-    public Dashboard(bool noUi, EndpointTracker discovery, Func<IReadOnlyList<PodRow>> rows, Func<string> status)
+    /// <param name="metrics">The library's instruments, read live.</param>
+    public Dashboard(bool noUi, EndpointTracker discovery, Func<IReadOnlyList<PodRow>> rows, Func<string> status, DemoMetrics metrics)
     {
+        _metrics = metrics;
         _noUi = noUi;
         _discovery = discovery;
         _rows = rows;
@@ -62,7 +65,7 @@ internal sealed class Dashboard
             {
                 var current = _rows();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"t={Elapsed():F0}s {_status()} | discovery: {_discovery.Status.Health} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}"))}"));
+                    $"t={Elapsed():F0}s {_status()} | discovery: {_discovery.Status.Health} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}"))} | {_metrics.Line()}"));
             }
 
             return;
@@ -105,13 +108,14 @@ internal sealed class Dashboard
         };
         var header = new Markup(string.Create(
             CultureInfo.InvariantCulture,
-            $"[bold]t={Elapsed():F1}s[/]  {Markup.Escape(_status())}\ndiscovery: [{color}]{Markup.Escape(discovery.ToString())}[/]"));
+            $"[bold]t={Elapsed():F1}s[/]  {Markup.Escape(_status())}\ndiscovery: [{color}]{Markup.Escape(discovery.ToString())}[/]\n[grey]{Markup.Escape(_metrics.Line())}[/]"));
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("pod");
         table.AddColumn("address");
         table.AddColumn("endpoint state");
         table.AddColumn("in channel");
-        table.AddColumn(new TableColumn("calls").RightAligned());
+        table.AddColumn(new TableColumn("calls served").RightAligned());
+        table.AddColumn(new TableColumn("picked (metric)").RightAligned());
         foreach (var row in _rows())
         {
             var state = row.State switch
@@ -126,7 +130,8 @@ internal sealed class Dashboard
                 Markup.Escape(row.Address),
                 state,
                 row.InChannel ? "[green]yes[/]" : "[grey]no[/]",
-                row.Calls.ToString(CultureInfo.InvariantCulture));
+                row.Calls.ToString(CultureInfo.InvariantCulture),
+                row.Picks.ToString(CultureInfo.InvariantCulture));
         }
 
         string[] lines;

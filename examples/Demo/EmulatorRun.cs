@@ -18,8 +18,9 @@ internal static class EmulatorRun
         var service = emulator.AddService("demo", "greeter", new EmulatedServicePort("grpc", servers.Port));
         var tracker = new EndpointTracker();
         var load = new CallLoad();
+        using var metrics = new DemoMetrics("greeter");
         Story? story = null;
-        var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load), () => Status(story!, load));
+        var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load, metrics), () => Status(story!, load), metrics);
         story = new Story(emulator, service, servers, dashboard.Log);
         story.Attach();
 
@@ -63,14 +64,14 @@ internal static class EmulatorRun
         var end = Stopwatch.GetTimestamp();
         story.Detach();
 
-        Summary.Print(load, story, servers, end);
+        Summary.Print(load, story, servers, end, metrics);
         return load.Failed == 0 ? 0 : 1;
     }
 
     private static string Status(Story story, CallLoad load) =>
         $"step: {story.Current} | calls: {load.Total} | failed: {load.Failed}";
 
-    private static List<PodRow> Rows(Story story, EmulatedService service, int port, EndpointTracker tracker, CallLoad load)
+    private static List<PodRow> Rows(Story story, EmulatedService service, int port, EndpointTracker tracker, CallLoad load, DemoMetrics metrics)
     {
         var inChannel = tracker.Current.ToHashSet();
         var published = service.Pods.ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -80,7 +81,7 @@ internal static class EmulatorRun
             var state = published.TryGetValue(pod.Key, out var p)
                 ? p.Terminating ? "terminating" : p.Ready ? "ready" : "not ready"
                 : "removed";
-            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key));
+            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port));
         })];
     }
 }

@@ -16,7 +16,7 @@ internal static class Summary
         foreach (var (pod, calls) in load.PerPod.OrderBy(p => p.Key.Length).ThenBy(p => p.Key, StringComparer.Ordinal)) Console.WriteLine($"  {pod,-14} {calls,7}");
     }
 
-    public static void Print(CallLoad load, Story story, PodServers servers, long end)
+    public static void Print(CallLoad load, Story story, PodServers servers, long end, DemoMetrics metrics)
     {
         PrintCalls(load);
         Console.WriteLine("reaction times (emulator wrote the watch event -> first call served by an added pod / last call served by a removed pod):");
@@ -53,6 +53,7 @@ internal static class Summary
             Console.WriteLine($"  {"API outage",-34} watch back {recovery.TotalMilliseconds:F0} ms after the API recovered; calls kept flowing to the last known pods");
         }
 
+        metrics.PrintSummary(Console.Out);
         Console.WriteLine(load.Failed == 0 ? "RESULT: OK, no call failed" : $"RESULT: FAILED, {load.Failed} calls failed");
     }
 
