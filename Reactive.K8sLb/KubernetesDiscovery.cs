@@ -63,7 +63,8 @@ public static partial class KubernetesDiscovery
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
-        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.CreateScopedLoggerFactory());
+        // The source's own scope (which learns the namespace from the client) goes onto the applier's messages.
+        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
     }
 
     /// <summary>

@@ -157,7 +157,7 @@ public sealed class AddressMappingTests
         channel.Resolver.Start(results.Add);
         var sink = (IDiscoveryUpdateSink)channel.Updates;
 
-        Assert.That(() => sink.Apply([Change.Insert(new BalancerAddress("10.0.0.1", 80)), Change.Insert<BalancerAddress>(null!)], FakeDiscovery.Healthy, 0),
+        Assert.That(() => sink.Apply([Change.Insert(new BalancerAddress("10.0.0.1", 80)), Change.Insert<BalancerAddress>(null!)], new DiscoveryUpdate([], FakeDiscovery.Healthy), 0),
             Throws.ArgumentException);
         scheduler.AdvanceBy(1);
 

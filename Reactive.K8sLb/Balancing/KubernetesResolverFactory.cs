@@ -98,6 +98,7 @@ public sealed class KubernetesResolverFactory : ResolverFactory
             loggerFactory,
             resolver => DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build, loggerFactory),
             firstSnapshotWait: FirstSnapshotWait,
+            identity: new ServiceIdentity(config.ServiceName, config.Namespace),
             subject: config.Namespace is null ? $"Service '{config.ServiceName}'" : $"Service {config.Namespace}/{config.ServiceName}");
     }
 

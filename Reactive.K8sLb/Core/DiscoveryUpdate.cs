@@ -28,6 +28,10 @@ public sealed class DiscoveryUpdate
     /// <summary>The discovery that produced this update, when it is one of the library's; for the applier's telemetry.</summary>
     internal DiscoveryInstance? Source { get; init; }
 
+    /// <summary>When the earliest slice event behind <see cref="Changes"/> reached the pipeline
+    /// (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when unknown. For the resolver's delay histogram.</summary>
+    internal long EventTimestamp { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => $"[{string.Join(", ", Changes)}] ({Status})";
 }

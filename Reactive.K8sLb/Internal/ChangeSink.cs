@@ -22,10 +22,10 @@ internal sealed class ChangeSink(ChangeSinkResolver resolver) : IObserver<Change
     {
     }
 
-    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status, int skippedEndpoints)
+    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryUpdate update, int skippedEndpoints)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        ArgumentNullException.ThrowIfNull(status);
-        resolver.Apply(changes, status, skippedEndpoints);
+        ArgumentNullException.ThrowIfNull(update);
+        resolver.Apply(changes, update, skippedEndpoints);
     }
 }

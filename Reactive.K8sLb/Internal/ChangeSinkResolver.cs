@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -55,6 +56,10 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     private Action<ResolverResult>? _listener;
     private IDisposable? _connection;
     private IDisposable? _firstSnapshotTimer;
+    private ServiceIdentity? _identity;
+
+    // The earliest watch event behind the changes applied since the last published address list (0: none).
+    private long _pendingSince;
     private bool _dirty;
     private bool _publishScheduled;
     private bool _disposed;
@@ -69,6 +74,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     /// slow Subscribe cannot block the channel); the returned subscription is disposed with the resolver. <see langword="null"/> when changes are pushed from outside.</param>
     /// <param name="subject">What the addresses are of, for failure texts (e.g. "Service demo/greeter"); <see langword="null"/> for the target.</param>
     /// <param name="firstSnapshotWait">How long calls may wait for the first snapshot; <see langword="null"/> for <see cref="DefaultFirstSnapshotWait"/>.</param>
+    /// <param name="identity">The Service the addresses come from, when known before any update (a <c>k8s:///</c>
+    /// address); otherwise it is taken from the updates of the library's sources.</param>
     public ChangeSinkResolver(
         string target,
         IScheduler scheduler,
@@ -76,7 +83,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         ILoggerFactory loggerFactory,
         Func<ChangeSinkResolver, IDisposable>? connect = null,
         string? subject = null,
-        TimeSpan? firstSnapshotWait = null)
+        TimeSpan? firstSnapshotWait = null,
+        ServiceIdentity? identity = null)
     {
         // Publishing inline would call the listener from Refresh(), which the channel may call under its own lock
         // (grpc/grpc-dotnet#2380): a deadlock. Refuse schedulers that run work on the calling thread.
@@ -92,6 +100,7 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         _connect = connect;
         _firstSnapshotWait = firstSnapshotWait ?? DefaultFirstSnapshotWait;
         _set = new ResolvedAddressSet(subject ?? target, _firstSnapshotWait);
+        _identity = identity;
     }
 
     /// <summary>Number of addresses in the current set (for tests and logs).</summary>
@@ -148,16 +157,24 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     /// <summary>Applies changes and the status after them, with no endpoint skipped.</summary>
     /// <param name="changes">The changes, in order.</param>
     /// <param name="status">The status after the changes.</param>
-    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status) => Apply(changes, status, skippedEndpoints: 0);
+    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status) => Apply(changes, new DiscoveryUpdate([], status), skippedEndpoints: 0);
 
     /// <inheritdoc />
-    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status, int skippedEndpoints)
+    public void Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryUpdate update, int skippedEndpoints)
     {
+        var status = update.Status;
         lock (_gate)
         {
             if (_disposed) return;
+            if (update.Source is { } source) IdentifyLocked(source);
             var wasSynchronized = _set.IsSynchronized;
+            var pendingBefore = _set.PendingChanges;
             var changed = _set.Apply(changes, status, skippedEndpoints, out var startedFailing);
+            if (_set.PendingChanges != pendingBefore && update.EventTimestamp != 0 && (_pendingSince == 0 || update.EventTimestamp < _pendingSince))
+            {
+                _pendingSince = update.EventTimestamp;
+            }
+
             if (startedFailing) Log.KeepingLastKnown(_logger, _target, _set.Count, "Kubernetes discovery failing: " + (status.Message ?? status.Error?.Message));
             if (!wasSynchronized && _set.IsSynchronized) StopFirstSnapshotTimerLocked();
             if (changed) MarkDirtyLocked();
@@ -197,7 +214,9 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
             // A call may still wait for a first result or for a picker: end it now, with a clear status.
             if (listener is not null)
             {
-                Invoke(listener, ResolverResult.ForFailure(_set.Disposed()));
+                var last = ResolverResult.ForFailure(_set.Disposed());
+                if (_identity is { } identity) last.Attributes.Set(ServiceIdentity.AttributeKey, identity);
+                Invoke(listener, last);
             }
         }
 
@@ -224,6 +243,24 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         }
 
         connection.Dispose();
+    }
+
+    /// <summary>Remembers which Service the addresses come from (the source of the latest update), for the
+    /// <see cref="ServiceIdentity"/> attribute of every result and the metric tags. One object per identity, not per publish.</summary>
+    private void IdentifyLocked(DiscoveryInstance source)
+    {
+        var @namespace = source.Namespace;
+        if (_identity is { } known && known.Service == source.Service && known.Namespace == @namespace) return;
+        _identity = new ServiceIdentity(source.Service, @namespace);
+    }
+
+    /// <summary>The Service the addresses come from, once an update from one of the library's sources told it. Internal for testing.</summary>
+    internal ServiceIdentity? Identity
+    {
+        get
+        {
+            lock (_gate) return _identity;
+        }
     }
 
     private void OnFirstSnapshotOverdue()
@@ -254,6 +291,9 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         {
             ResolverResult[] results;
             Action<ResolverResult>? listener;
+            ServiceIdentity? identity;
+            int pendingChanges;
+            long pendingSince;
             lock (_gate)
             {
                 listener = _listener;
@@ -264,11 +304,29 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
                 }
 
                 _dirty = false;
+                pendingChanges = _set.PendingChanges;
                 results = _set.Results(_serviceConfig);
+                identity = _identity;
+                pendingSince = 0;
+                if (results[^1].Status.StatusCode == StatusCode.OK)
+                {
+                    pendingSince = _pendingSince;
+                    _pendingSince = 0;
+                }
+            }
+
+            if (identity is not null)
+            {
+                foreach (var result in results) result.Attributes.Set(ServiceIdentity.AttributeKey, identity);
             }
 
             try
             {
+                if (results[^1].Status.StatusCode == StatusCode.OK && ResolverInstruments.Enabled)
+                {
+                    ResolverInstruments.RecordPublish(identity, pendingChanges, pendingSince);
+                }
+
                 if (results[^1].Status.StatusCode == StatusCode.OK) Log.PublishedAddresses(_logger, _target, results[^1].Addresses!.Count);
                 else Log.PublishedFailure(_logger, _target, results[^1].Status.Detail);
                 foreach (var result in results) Invoke(listener, result);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Reactive;
 using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -27,13 +28,18 @@ internal static class DiscoveryApplier
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var logger = loggerFactory.CreateLogger("Reactive.K8sLb.Applier");
+        var logger = ScopedTo(source, loggerFactory).CreateLogger("Reactive.K8sLb.Applier");
         var builder = new AddressBuilder(build, logger);
 
         if (tx is IDiscoveryUpdateSink sink)
         {
             return source.Updates.Subscribe(Observer.Create<DiscoveryUpdate>(
-                update => sink.Apply(builder.Map(update.Changes), update.Status, builder.Skipped),
+                update =>
+                {
+                    var mapped = builder.Map(update.Changes);
+                    update.Source?.SetBuildFailed(builder.Skipped);
+                    sink.Apply(mapped, update, builder.Skipped);
+                },
                 tx.OnError,
                 tx.OnCompleted));
         }
@@ -45,10 +51,22 @@ internal static class DiscoveryApplier
                 {
                     if (builder.TryMap(change, out var mapped)) ObserverGuard.Notify(logger, () => tx.OnNext(mapped));
                 }
+
+                update.Source?.SetBuildFailed(builder.Skipped);
             },
             error => ObserverGuard.Notify(logger, () => tx.OnError(error)),
             () => ObserverGuard.Notify(logger, tx.OnCompleted)));
     }
+
+    /// <summary>
+    /// The applier's messages carry the Service scope: a factory already scoped (the <c>k8s:///</c> resolver's) is
+    /// kept; for one of the library's sources, the given factory is wrapped with that source's scope (which learns
+    /// the namespace once the client knows it); any other source has no Service to name.
+    /// </summary>
+    private static ILoggerFactory ScopedTo(IDiscoveryObservable source, ILoggerFactory loggerFactory) =>
+        loggerFactory is ServiceScopedLoggerFactory || DerivedDiscoveryObservable.ScopeOf(source) is not { } scope
+            ? loggerFactory
+            : new ServiceScopedLoggerFactory(loggerFactory, scope);
 
     /// <summary>Applies a plain change stream (no status) to a sink, building addresses per subscription.</summary>
     internal static IDisposable ApplyChanges(IObservable<Change<EndPoint>> source, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build, ILoggerFactory loggerFactory)

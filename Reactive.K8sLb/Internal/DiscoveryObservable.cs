@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reactive.Linq;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -15,9 +16,10 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
     private readonly IObservable<DiscoveryUpdate> _updates;
     private readonly ILogger _logger;
 
-    public DiscoveryObservable(IObservable<DiscoveryUpdate> updates, ILoggerFactory loggerFactory)
+    public DiscoveryObservable(IObservable<DiscoveryUpdate> updates, ServiceScopedLoggerFactory loggerFactory)
     {
         _updates = updates;
+        LoggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Discovery");
         // Not Observable.Create: Rx's auto-detaching observer would dispose the watch when the subscriber throws,
         // before the guard below could catch it.
@@ -25,6 +27,9 @@ internal sealed class DiscoveryObservable : IDiscoveryObservable
     }
 
     public IObservable<DiscoveryUpdate> Updates { get; }
+
+    /// <summary>The source's loggers, scoped to its Service: what applies it logs in the same scope.</summary>
+    internal ServiceScopedLoggerFactory LoggerFactory { get; }
 
     public IDisposable Subscribe(IObserver<Change<EndPoint>> observer)
     {

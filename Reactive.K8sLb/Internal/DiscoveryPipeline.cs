@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Reactive.Disposables;
 using System.Reactive.Linq;
@@ -27,6 +28,10 @@ internal static class DiscoveryPipeline
             DiscoveryStatus? emitted = null;
             var instance = new DiscoveryInstance(config.ServiceName, config.Namespace, config.ReportHealth);
 
+            // When the earliest slice event whose changes are held arrived (Stopwatch ticks; 0: none held), for the
+            // resolver's event-to-publish delay.
+            long heldSince = 0;
+
             var debouncer = new ChangeDebouncer<EndPoint>(
                 config.Debounce,
                 config.MaxDebounceDelay,
@@ -34,9 +39,11 @@ internal static class DiscoveryPipeline
                 gate,
                 changes =>
                 {
+                    var since = heldSince;
+                    heldSince = 0;
                     if (changes.Count == 0 && Equals(status, emitted)) return;
                     emitted = status;
-                    observer.OnNext(new DiscoveryUpdate(changes, status) { Source = instance });
+                    observer.OnNext(new DiscoveryUpdate(changes, status) { Source = instance, EventTimestamp = changes.Count > 0 ? since : 0 });
                 },
                 leading: config.DebounceLeadingEdge,
                 flushEmptyBatches: true);
@@ -47,6 +54,7 @@ internal static class DiscoveryPipeline
                 {
                     lock (gate)
                     {
+                        var arrived = Stopwatch.GetTimestamp();
                         var changes = signal.SliceEvent is { } sliceEvent ? tracker.Apply(sliceEvent) : [];
                         @namespace = signal.Namespace ?? @namespace;
                         loggers.Scope.Namespace = @namespace;
@@ -54,7 +62,8 @@ internal static class DiscoveryPipeline
                         if (empty is not null && empty != lastEmpty) Log.EndpointSetEmpty(logger, empty);
                         lastEmpty = empty;
                         status = new DiscoveryStatus(signal.Health, tracker.IsSynchronized, signal.Message ?? empty, signal.Error);
-                        instance.Update(status, default, @namespace);
+                        instance.Update(status, tracker.Counts, @namespace);
+                        if (changes.Count > 0 && heldSince == 0) heldSince = arrived;
                         debouncer.Add(changes);
 
                         // Health and synchronisation go out at once; a new message alone (the set became empty or

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -17,6 +18,9 @@ internal sealed class EndpointSetTracker
     private readonly Dictionary<string, ProjectedSlice> _slices = new(StringComparer.Ordinal);
     private readonly FamilyCounts[] _families = [new(), new(), new()];
     private readonly HashSet<EndPoint> _current = [];
+
+    // Endpoints of slices of an unknown address type, by first address (they count as wrong_family).
+    private readonly Dictionary<string, int> _untyped = new(StringComparer.Ordinal);
     private readonly SliceProjector _projector;
     private readonly ReadinessPolicy _readiness;
     private readonly AddressFamilyPolicy _addressFamily;
@@ -38,6 +42,46 @@ internal sealed class EndpointSetTracker
 
     /// <summary>Whether a complete snapshot (a reset) has been applied.</summary>
     public bool IsSynchronized { get; private set; }
+
+    /// <summary>
+    /// How the endpoints the slices list are used, after the last event; O(1). Each distinct endpoint counts once, in
+    /// the first applicable of: wrong_family (its slice's family is not in use), missing_port, bad_address (none of its
+    /// addresses parses), then by its conditions (listed ready in any slice: ready; else serving and terminating:
+    /// serving_terminating while that fallback is in use, not_ready otherwise; else not_ready). Endpoints without an
+    /// address (wrong family, missing port, bad address) are told apart by their first address text.
+    /// </summary>
+    public EndpointCounts Counts
+    {
+        get
+        {
+            var mode = Mode();
+            int ready = 0, fallback = 0, notReady = 0, wrongFamily = _untyped.Count, missingPort = 0, badAddress = 0;
+            for (var family = 0; family < _families.Length; family++)
+            {
+                var counts = _families[family];
+                if (!mode.Includes((SliceFamily)family))
+                {
+                    wrongFamily += counts.Ready.Count + counts.FallbackOnly + counts.NotReadyOnly + counts.MissingPort.Count + counts.BadAddress.Count;
+                    continue;
+                }
+
+                missingPort += counts.MissingPort.Count;
+                badAddress += counts.BadAddress.Count;
+                notReady += counts.NotReadyOnly;
+                if (mode.Fallback)
+                {
+                    fallback += counts.FallbackOnly;
+                }
+                else
+                {
+                    ready += counts.Ready.Count;
+                    notReady += counts.FallbackOnly;
+                }
+            }
+
+            return new EndpointCounts(ready, fallback, notReady, wrongFamily, missingPort, badAddress);
+        }
+    }
 
     /// <summary>Why the effective set is empty, as far as the slices tell (meaningful only when it is).</summary>
     public EmptySetReason EmptyReason
@@ -121,20 +165,32 @@ internal sealed class EndpointSetTracker
 
     private void Count(ProjectedSlice slice, int delta)
     {
-        if (slice.Family is not { } family) return;
+        if (slice.Family is not { } family)
+        {
+            foreach (var key in slice.Unusable) Adjust(_untyped, key, delta);
+            return;
+        }
+
         var counts = _families[(int)family];
         counts.Slices += delta;
         if (slice.HasPort) counts.SlicesWithPort += delta;
-        foreach (var endpoint in slice.Ready) Adjust(counts.Ready, endpoint, delta);
-        foreach (var endpoint in slice.Fallback) Adjust(counts.Fallback, endpoint, delta);
+        foreach (var endpoint in slice.Ready) counts.Adjust(counts.Ready, endpoint, delta);
+        foreach (var endpoint in slice.Fallback) counts.Adjust(counts.Fallback, endpoint, delta);
+        foreach (var endpoint in slice.NotReady) counts.Adjust(counts.NotReady, endpoint, delta);
+        var unusable = slice.HasPort ? counts.BadAddress : counts.MissingPort;
+        foreach (var key in slice.Unusable) Adjust(unusable, key, delta);
     }
 
-    private static void Adjust(Dictionary<EndPoint, int> counts, EndPoint endpoint, int delta)
+    /// <summary>Reference-counts one key; returns whether it appeared or disappeared.</summary>
+    private static bool Adjust<TKey>(Dictionary<TKey, int> counts, TKey key, int delta)
+        where TKey : notnull
     {
         // One hash lookup for the common case (adding, or decrementing a shared endpoint).
-        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, endpoint, out _);
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out var existed);
         count += delta;
-        if (count == 0) counts.Remove(endpoint);
+        if (count != 0) return !existed;
+        counts.Remove(key);
+        return true;
     }
 
     /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
@@ -241,5 +297,43 @@ internal sealed class EndpointSetTracker
         public Dictionary<EndPoint, int> Ready { get; } = [];
 
         public Dictionary<EndPoint, int> Fallback { get; } = [];
+
+        public Dictionary<EndPoint, int> NotReady { get; } = [];
+
+        public Dictionary<string, int> MissingPort { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, int> BadAddress { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Distinct endpoints in <see cref="Fallback"/> and not in <see cref="Ready"/>.</summary>
+        public int FallbackOnly { get; private set; }
+
+        /// <summary>Distinct endpoints in <see cref="NotReady"/> only.</summary>
+        public int NotReadyOnly { get; private set; }
+
+        /// <summary>Reference-counts an endpoint in one of the three condition maps, keeping the distinct tallies.
+        /// Only an endpoint that enters or leaves a map costs the two extra lookups.</summary>
+        public void Adjust(Dictionary<EndPoint, int> map, EndPoint endpoint, int delta)
+        {
+            if (!EndpointSetTracker.Adjust(map, endpoint, delta)) return;
+            var present = map.ContainsKey(endpoint);
+            var after = ClassOf(endpoint);
+            var before = ClassOf(endpoint, map, !present);
+            if (before == after) return;
+            Tally(before, -1);
+            Tally(after, +1);
+        }
+
+        // 0: none, 1: ready, 2: fallback, 3: not ready; membership of `map` overridden by `inMap` when given.
+        private int ClassOf(EndPoint endpoint, Dictionary<EndPoint, int>? map = null, bool inMap = false)
+        {
+            bool In(Dictionary<EndPoint, int> d) => ReferenceEquals(d, map) ? inMap : d.ContainsKey(endpoint);
+            return In(Ready) ? 1 : In(Fallback) ? 2 : In(NotReady) ? 3 : 0;
+        }
+
+        private void Tally(int @class, int delta)
+        {
+            if (@class == 2) FallbackOnly += delta;
+            else if (@class == 3) NotReadyOnly += delta;
+        }
     }
 }

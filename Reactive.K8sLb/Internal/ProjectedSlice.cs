@@ -3,10 +3,11 @@ using System.Net;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// What one EndpointSlice contributes: its family, the ready endpoints, and the serving-and-terminating ones used as
-/// a fallback. A slice of an unknown address type or without the named port contributes nothing.
+/// What one EndpointSlice contributes: its family, the ready endpoints, the serving-and-terminating ones used as a
+/// fallback, and (for the endpoint gauges) the endpoints it lists that cannot be used. A slice of an unknown address
+/// type or without the named port contributes no usable endpoint.
 /// </summary>
-internal sealed class ProjectedSlice(SliceFamily? family, EndPoint[] ready, EndPoint[] fallback, bool hasPort = true)
+internal sealed class ProjectedSlice(SliceFamily? family, EndPoint[] ready, EndPoint[] fallback, bool hasPort = true, EndPoint[]? notReady = null, string[]? unusable = null)
 {
     public static ProjectedSlice None { get; } = new(null, [], [], hasPort: false);
 
@@ -16,6 +17,16 @@ internal sealed class ProjectedSlice(SliceFamily? family, EndPoint[] ready, EndP
     public EndPoint[] Ready { get; } = ready;
 
     public EndPoint[] Fallback { get; } = fallback;
+
+    /// <summary>Endpoints neither ready nor serving-and-terminating (never used).</summary>
+    public EndPoint[] NotReady { get; } = notReady ?? [];
+
+    /// <summary>
+    /// The endpoints without a usable address, by their first address text: every endpoint of a slice of an unknown
+    /// address type (<see cref="Family"/> null) or without the named port (<see cref="HasPort"/> false), otherwise
+    /// those none of whose addresses parses.
+    /// </summary>
+    public string[] Unusable { get; } = unusable ?? [];
 
     /// <summary>Whether the slice defines the port asked for (always, for a port given by number).</summary>
     public bool HasPort { get; } = hasPort;

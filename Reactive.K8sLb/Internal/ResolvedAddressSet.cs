@@ -27,7 +27,11 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
 
     /// <summary>Applies a plain change stream's changes: the first change counts as synchronisation.</summary>
     public bool ApplyPlain(IReadOnlyList<Change<BalancerAddress>> changes) =>
-        changes.Count > 0 && (ApplyChanges(changes) | Synchronize());
+        changes.Count > 0 && (ApplyChanges(changes) > 0 | Synchronize());
+
+    /// <summary>Changes to the set (inserts, removes, replaced addresses) since <see cref="Results"/> last returned
+    /// an address list; for the resolver's metrics.</summary>
+    public int PendingChanges { get; private set; }
 
     /// <summary>Applies changes and the status after them.</summary>
     /// <param name="changes">The changes, in order.</param>
@@ -36,7 +40,7 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
     /// <param name="startedFailingWhileSynchronized">Whether a new failure arrived while the last known set stays in force (worth a log line).</param>
     public bool Apply(IReadOnlyList<Change<BalancerAddress>> changes, DiscoveryStatus status, int skippedEndpoints, out bool startedFailingWhileSynchronized)
     {
-        var changed = ApplyChanges(changes);
+        var changed = ApplyChanges(changes) > 0;
         if (status.IsSynchronized) changed |= Synchronize();
 
         var failing = status.Health == DiscoveryHealth.Failing;
@@ -84,6 +88,7 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
         _everPublished = true;
         if (IsSynchronized && _addresses.Count > 0)
         {
+            PendingChanges = 0;
             return [ResolverResult.ForResult([.. _addresses.Values], serviceConfig, serviceConfigStatus: null)];
         }
 
@@ -131,7 +136,8 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
         return true;
     }
 
-    private bool ApplyChanges(IReadOnlyList<Change<BalancerAddress>> changes)
+    /// <summary>Applies the changes; returns how many changed the set.</summary>
+    private int ApplyChanges(IReadOnlyList<Change<BalancerAddress>> changes)
     {
         foreach (var change in changes)
         {
@@ -139,25 +145,26 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
             if (change.Item is null) throw new ArgumentException("A change's address must not be null.", nameof(changes));
         }
 
-        var changed = false;
+        var changed = 0;
         foreach (var change in changes)
         {
             var address = change.Item;
             var key = address.EndPoint;
-            if (change.Kind == ChangeKind.Insert)
+            if (change.Kind != ChangeKind.Remove)
             {
                 if (!_addresses.TryGetValue(key, out var existing) || !BalancerAddressComparer.SameAttributes(existing, address))
                 {
                     _addresses[key] = address;
-                    changed = true;
+                    changed++;
                 }
             }
-            else
+            else if (_addresses.Remove(key))
             {
-                changed |= _addresses.Remove(key);
+                changed++;
             }
         }
 
+        PendingChanges += changed;
         return changed;
     }
 

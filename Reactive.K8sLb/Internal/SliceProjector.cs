@@ -26,16 +26,17 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
         if (family is null)
         {
             WarnOnce(key, "type", () => Log.UnknownAddressType(logger, key, slice.AddressType));
-            return ProjectedSlice.None;
+            return new ProjectedSlice(null, [], [], hasPort: false, unusable: Keys(slice.Endpoints));
         }
 
         // A slice without endpoints (the EndpointSlice controller's placeholder for a Service with no pods has
         // `ports: []` too) says nothing about the port: no warning, and it does not count as "port not found".
         if (slice.Endpoints is null || slice.Endpoints.Count == 0) return new ProjectedSlice(family, [], []);
         var portNumber = ResolvePort(key, slice);
-        if (portNumber is null) return new ProjectedSlice(family, [], [], hasPort: false);
+        if (portNumber is null) return new ProjectedSlice(family, [], [], hasPort: false, unusable: Keys(slice.Endpoints));
 
-        List<EndPoint>? ready = null, fallback = null;
+        List<EndPoint>? ready = null, fallback = null, notReady = null;
+        List<string>? unusable = null;
         foreach (var endpoint in slice.Endpoints)
         {
             if (endpoint?.Addresses is null) continue;
@@ -44,26 +45,36 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
             var isReady = conditions?.Ready ?? true;
             var isServing = conditions?.Serving ?? isReady;
             var isTerminating = conditions?.Terminating ?? false;
-            if (!isReady && !(isServing && isTerminating)) continue;
 
             // An endpoint's addresses are fungible (one pod): use the first valid one, as kube-proxy does, so a pod
             // listing several addresses does not get several shares of the traffic.
+            EndPoint? parsed = null;
             foreach (var address in endpoint.Addresses)
             {
-                var parsed = Parse(family.Value, address, portNumber.Value);
-                if (parsed is null)
-                {
-                    WarnOnce(key, "address " + address, () => Log.InvalidAddress(logger, key, slice.AddressType, address));
-                    continue;
-                }
-
-                (isReady ? ready ??= [] : fallback ??= []).Add(parsed);
-                break;
+                parsed = Parse(family.Value, address, portNumber.Value);
+                if (parsed is not null) break;
+                WarnOnce(key, "address " + address, () => Log.InvalidAddress(logger, key, slice.AddressType, address));
             }
+
+            if (parsed is null)
+            {
+                if (KeyOf(endpoint) is { } unparsed) (unusable ??= []).Add(unparsed);
+                continue;
+            }
+
+            (isReady ? ready ??= [] : isServing && isTerminating ? fallback ??= [] : notReady ??= []).Add(parsed);
         }
 
-        return new ProjectedSlice(family, ready?.Distinct().ToArray() ?? [], fallback?.Distinct().ToArray() ?? []);
+        return new ProjectedSlice(family, Distinct(ready), Distinct(fallback), notReady: Distinct(notReady), unusable: unusable?.Distinct(StringComparer.Ordinal).ToArray());
     }
+
+    private static EndPoint[] Distinct(List<EndPoint>? endpoints) => endpoints?.Distinct().ToArray() ?? [];
+
+    /// <summary>An endpoint that yields no <see cref="EndPoint"/>, for counting: its first address text.</summary>
+    private static string? KeyOf(V1Endpoint? endpoint) => endpoint?.Addresses?.FirstOrDefault(a => !string.IsNullOrEmpty(a));
+
+    private static string[] Keys(IList<V1Endpoint>? endpoints) =>
+        endpoints is null ? [] : [.. endpoints.Select(KeyOf).OfType<string>().Distinct(StringComparer.Ordinal)];
 
     /// <summary>Forgets a deleted slice, so that a new slice of the same name is warned about again.</summary>
     public void Forget(string key) => _warned.RemoveWhere(w => w.StartsWith(key + "|", StringComparison.Ordinal));

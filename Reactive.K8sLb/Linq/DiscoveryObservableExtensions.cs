@@ -27,7 +27,7 @@ public static class DiscoveryObservableExtensions
         {
             var filter = new EndpointFilter(predicate);
             return System.Reactive.Linq.Observable.Select(source.Updates, filter.Apply);
-        }));
+        }), DerivedDiscoveryObservable.ScopeOf(source));
     }
 
     /// <summary>
@@ -41,6 +41,6 @@ public static class DiscoveryObservableExtensions
     public static IDiscoveryObservable Share(this IDiscoveryObservable source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new DerivedDiscoveryObservable(new SharedUpdates(source.Updates));
+        return new DerivedDiscoveryObservable(new SharedUpdates(source.Updates), DerivedDiscoveryObservable.ScopeOf(source));
     }
 }

@@ -15,6 +15,15 @@ internal sealed class DiscoveryInstance(string service, string? @namespace, bool
 
     public string Service { get; } = service;
 
+    /// <summary>The namespace, once known (from the configuration or the client).</summary>
+    public string? Namespace
+    {
+        get
+        {
+            lock (_gate) return _namespace;
+        }
+    }
+
     /// <summary>Whether the health check reports this discovery (<see cref="DiscoveryOptions.ReportHealth"/>).</summary>
     public bool ReportsHealth { get; } = reportsHealth;
 
