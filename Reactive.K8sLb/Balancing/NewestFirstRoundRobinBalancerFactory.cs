@@ -12,6 +12,12 @@ namespace Reactive.K8sLb;
 /// grpc/grpc-dotnet#1860), and while that resolver waits for its first snapshot calls wait, bounded by their deadline.
 /// <see cref="BalancedChannel.Create(Grpc.Net.Client.GrpcChannelOptions)"/> and <c>AddKubernetesLoadBalancing</c> use it by default; grpc-dotnet's
 /// <c>round_robin</c> remains available through the channel's service config.
+/// <para>Per endpoint (tagged <c>network.peer.address</c>, <c>network.peer.port</c> and the Service), the policy
+/// reports on the <see cref="K8sLbTelemetry.MeterName"/> meter the calls it picked (<c>k8slb.endpoint.picks</c>), the
+/// calls by <c>rpc.grpc.status_code</c> as far as the transport shows it (<c>k8slb.endpoint.calls</c>: a status the
+/// server sends in the trailers counts as 0), its subchannel's state changes (<c>k8slb.subchannel.state_changes</c>)
+/// and gRFC A94's <c>grpc.subchannel.connection_attempts_succeeded</c>, <c>connection_attempts_failed</c>,
+/// <c>disconnections</c> and <c>open_connections</c>. A pick allocates nothing, whether or not anyone listens.</para>
 /// </summary>
 public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
 {

@@ -3,6 +3,7 @@ using System.Reactive.Concurrency;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -20,6 +21,9 @@ namespace Reactive.K8sLb.Internal;
 /// <item>A failure from any other resolver keeps a working (Ready) set, as gRPC specifies for resolver errors.</item>
 /// </list>
 /// The channel calls every member under its own lock; the lock here only keeps the state consistent on its own.
+/// <para>Telemetry: each subchannel has a <see cref="BalancerInstruments.Endpoint"/> (picks, calls, state changes and
+/// gRFC A94's subchannel metrics, tagged with the endpoint and the Service of <see cref="ServiceIdentity"/>, which the
+/// resolver attaches to its results); the log messages carry that Service as a scope once it is known.</para>
 /// </summary>
 internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 {
@@ -28,14 +32,18 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
     private const int RejoinMemoryCapacity = 10_000;
 
+    private const string LoggerCategory = "Reactive.K8sLb.Balancer";
+
     private readonly object _gate = new();
     private readonly IChannelControlHelper _controller;
-    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly IScheduler _clock;
     private readonly Func<int, int> _random;
     private readonly RecentAddresses _recent = new(RejoinWindow, RejoinMemoryCapacity);
     private List<Entry> _entries = [];
-    private Subchannel[]? _pickerSubchannels;
+    private ILogger _logger;
+    private ServiceIdentity? _identity;
+    private BalancerInstruments.Endpoint[]? _pickerEndpoints;
     private bool _reported;
     private bool _hadReadyPicker;
     private bool _disposed;
@@ -48,7 +56,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, IScheduler? clock = null, Func<int, int>? random = null)
     {
         _controller = controller;
-        _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Balancer");
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger(LoggerCategory);
         _clock = clock ?? DefaultScheduler.Instance;
         _random = random ?? Random.Shared.Next;
     }
@@ -63,6 +72,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         lock (_gate)
         {
             if (_disposed) return;
+            UpdateIdentity(state);
             if (state.Status.StatusCode != StatusCode.OK)
             {
                 OnResolverFailure(state.Status);
@@ -111,6 +121,15 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         base.Dispose(disposing);
     }
 
+    /// <summary>Takes the Service the resolver names (if it names one): endpoint tags and the log scope follow it.</summary>
+    private void UpdateIdentity(ChannelState state)
+    {
+        if (!state.Attributes.TryGetValue(ServiceIdentity.AttributeKey, out var identity) || identity is null || identity == _identity) return;
+        _identity = identity;
+        _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(identity.Service, identity.Namespace)).CreateLogger(LoggerCategory);
+        foreach (var entry in _entries) entry.Telemetry.SetIdentity(identity);
+    }
+
     private void OnResolverFailure(Status status)
     {
         if (status.DebugException is AddressSetUnavailableException unavailable)
@@ -157,7 +176,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             }
 
             var subchannel = _controller.CreateSubchannel(new SubchannelOptions([address]));
-            var fresh = new Entry(subchannel, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
+            var telemetry = new BalancerInstruments.Endpoint(subchannel, address, _identity);
+            var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
             subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
             next.Add(fresh);
             created.Add(fresh);
@@ -175,6 +195,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     {
         lock (_gate)
         {
+            // Recorded for removed subchannels too: their shutdown ends a connection (gRFC A94's disconnections).
+            entry.Telemetry.OnStateChanged(state.State, state.Status);
             if (_disposed || entry.Removed) return;
             entry.State = state.State;
             UpdateBalancingState(state.Status);
@@ -198,7 +220,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
         if (ready.Count == 0)
         {
-            _pickerSubchannels = null;
+            _pickerEndpoints = null;
             if (connecting)
             {
                 Report(ConnectivityState.Connecting, QueuePicker.Instance);
@@ -215,12 +237,12 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         }
 
         // Same ready set as the current picker: keep it (and its position in the cycle).
-        var subchannels = new Subchannel[ready.Count];
-        for (var i = 0; i < ready.Count; i++) subchannels[i] = ready[i].Subchannel;
-        if (State == ConnectivityState.Ready && _pickerSubchannels is { } current && current.AsSpan().SequenceEqual(subchannels)) return;
+        var endpoints = new BalancerInstruments.Endpoint[ready.Count];
+        for (var i = 0; i < ready.Count; i++) endpoints[i] = ready[i].Telemetry;
+        if (State == ConnectivityState.Ready && _pickerEndpoints is { } current && current.AsSpan().SequenceEqual(endpoints)) return;
 
-        _pickerSubchannels = subchannels;
-        Report(ConnectivityState.Ready, new RoundRobinPicker(subchannels, StartIndex(ready)));
+        _pickerEndpoints = endpoints;
+        Report(ConnectivityState.Ready, new RoundRobinPicker(endpoints, StartIndex(ready)));
     }
 
     /// <summary>A ready address that is new to the set, at random among several; else at random.</summary>
@@ -244,7 +266,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         var now = _clock.Now;
         var removed = _entries;
         _entries = [];
-        _pickerSubchannels = null;
+        _pickerEndpoints = null;
         foreach (var entry in removed) Remove(entry, now);
     }
 
@@ -262,9 +284,11 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _controller.UpdateState(new BalancerState(state, picker));
     }
 
-    private sealed class Entry(Subchannel subchannel, BalancerAddress address, bool isNew)
+    private sealed class Entry(BalancerInstruments.Endpoint telemetry, BalancerAddress address, bool isNew)
     {
-        public Subchannel Subchannel { get; } = subchannel;
+        public BalancerInstruments.Endpoint Telemetry { get; } = telemetry;
+
+        public Subchannel Subchannel => Telemetry.Subchannel;
 
         public BalancerAddress Address { get; set; } = address;
 

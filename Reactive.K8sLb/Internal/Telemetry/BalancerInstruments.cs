@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Http;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+
+namespace Reactive.K8sLb.Internal.Telemetry;
+
+/// <summary>
+/// The per-endpoint instruments of the <c>newest_first_round_robin</c> balancer. gRPC's own names are used where a gRFC
+/// defines one (A94's <c>grpc.subchannel.*</c>, which replace A78's <c>grpc.lb.pick_first.*</c>); the rest are
+/// <c>k8slb.endpoint.*</c> / <c>k8slb.subchannel.*</c>. Every series carries the Service tags and the endpoint as
+/// OpenTelemetry's <c>network.peer.address</c> / <c>network.peer.port</c>. gRPC's required <c>grpc.target</c> label
+/// is not set: a load balancer does not see its channel's target (the Service tags name it instead).
+/// </summary>
+internal static class BalancerInstruments
+{
+    /// <summary>OpenTelemetry's name for the peer's IP address.</summary>
+    public const string PeerAddressTag = "network.peer.address";
+
+    /// <summary>OpenTelemetry's name for the peer's port.</summary>
+    public const string PeerPortTag = "network.peer.port";
+
+    /// <summary>OpenTelemetry's rpc semantic conventions: the numeric gRPC status code.</summary>
+    public const string StatusCodeTag = "rpc.grpc.status_code";
+
+    /// <summary>The subchannel connectivity state a subchannel entered.</summary>
+    public const string SubchannelStateTag = "k8slb.subchannel.state";
+
+    /// <summary>gRFC A94's reason for a disconnection.</summary>
+    public const string DisconnectErrorTag = "grpc.disconnect_error";
+
+    /// <summary>Calls the picker sent to the endpoint.</summary>
+    public static readonly Counter<long> Picks = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.endpoint.picks",
+        unit: "{call}",
+        description: "Calls the newest_first_round_robin picker sent to the endpoint.");
+
+    /// <summary>Calls to the endpoint whose HTTP/2 exchange reached response headers, or failed before them.</summary>
+    public static readonly Counter<long> Calls = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.endpoint.calls",
+        unit: "{call}",
+        description: "Calls to the endpoint by rpc.grpc.status_code, as the balancer sees them: 0 (OK) once the response headers arrive, else the status of the transport error. A status sent in the trailers is not visible here.");
+
+    /// <summary>Connectivity state changes of the endpoint's subchannel, by the state entered.</summary>
+    public static readonly Counter<long> StateChanges = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.subchannel.state_changes",
+        unit: "{change}",
+        description: "Connectivity state changes of the endpoint's subchannel, by the state entered: idle, connecting, ready, transient_failure, shutdown.");
+
+    /// <summary>gRFC A94: connection attempts that reached Ready.</summary>
+    public static readonly Counter<long> ConnectionAttemptsSucceeded = Instrumentation.Meter.CreateCounter<long>(
+        "grpc.subchannel.connection_attempts_succeeded",
+        unit: "{attempt}",
+        description: "Number of successful connection attempts (gRFC A94).");
+
+    /// <summary>gRFC A94: connection attempts that failed.</summary>
+    public static readonly Counter<long> ConnectionAttemptsFailed = Instrumentation.Meter.CreateCounter<long>(
+        "grpc.subchannel.connection_attempts_failed",
+        unit: "{attempt}",
+        description: "Number of failed connection attempts (gRFC A94).");
+
+    /// <summary>gRFC A94: a Ready subchannel lost its connection or was shut down.</summary>
+    public static readonly Counter<long> Disconnections = Instrumentation.Meter.CreateCounter<long>(
+        "grpc.subchannel.disconnections",
+        unit: "{disconnection}",
+        description: "Number of times a connected subchannel became disconnected, by grpc.disconnect_error (gRFC A94).");
+
+    // Tag values boxed once: recording never boxes.
+    private static readonly object[] StatusCodes = CreateStatusCodes();
+
+    // Every endpoint of every balancer in the process, for the open-connections gauge.
+    private static readonly ConcurrentDictionary<Endpoint, byte> Live = new();
+
+    static BalancerInstruments()
+    {
+        // gRFC A94's open connections, read at collection time (an UpDownCounter fed by transitions would go negative
+        // for a listener attached while subchannels are connected).
+        Instrumentation.Meter.CreateObservableUpDownCounter(
+            "grpc.subchannel.open_connections",
+            ObserveOpenConnections,
+            unit: "{connection}",
+            description: "Number of open connections: 1 per endpoint whose subchannel is Ready, else 0 (gRFC A94).");
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveOpenConnections()
+    {
+        foreach (var endpoint in Live.Keys) yield return new Measurement<long>(endpoint.IsReady ? 1 : 0, endpoint.Tags);
+    }
+
+    private static object[] CreateStatusCodes()
+    {
+        var codes = new object[17];
+        for (var i = 0; i < codes.Length; i++) codes[i] = i;
+        return codes;
+    }
+
+    /// <summary>The tag value of a connectivity state (snake case, as gRPC names states).</summary>
+    public static string StateName(ConnectivityState state) => state switch
+    {
+        ConnectivityState.Idle => "idle",
+        ConnectivityState.Connecting => "connecting",
+        ConnectivityState.Ready => "ready",
+        ConnectivityState.TransientFailure => "transient_failure",
+        ConnectivityState.Shutdown => "shutdown",
+        _ => "unknown",
+    };
+
+    /// <summary>
+    /// The gRPC status a call gets for an error the subchannel call tracker saw, resolved the way grpc-dotnet resolves
+    /// transport errors (GrpcProtocolHelpers.ResolveRpcExceptionStatusCode): cancellation (the caller's, or the call's
+    /// deadline: the tracker cannot tell them apart) → Cancelled; an HTTP/2 RST_STREAM → its gRPC mapping; a socket or
+    /// I/O error → Unavailable; anything else → Internal.
+    /// </summary>
+    public static StatusCode StatusOf(Exception? error)
+    {
+        if (error is null) return StatusCode.OK;
+        if (error is RpcException rpc) return rpc.StatusCode;
+        if (error is OperationCanceledException) return StatusCode.Cancelled;
+        var io = false;
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            if (current is HttpProtocolException protocol) return Http2ErrorToStatus(protocol.ErrorCode);
+            if (current is SocketException or IOException) io = true;
+        }
+
+        return io ? StatusCode.Unavailable : StatusCode.Internal;
+    }
+
+    /// <summary>gRFC A94's <c>grpc.disconnect_error</c> value for a subchannel that left Ready for <paramref name="state"/>.</summary>
+    public static string DisconnectError(ConnectivityState state, Status status)
+    {
+        if (state == ConnectivityState.Shutdown) return "subchannel shutdown";
+        for (var current = status.DebugException; current is not null; current = current.InnerException)
+        {
+            if (current is SocketException socket)
+            {
+                return socket.SocketErrorCode switch
+                {
+                    SocketError.ConnectionReset => "connection reset",
+                    SocketError.TimedOut => "connection timed out",
+                    SocketError.ConnectionAborted => "connection aborted",
+                    _ => "socket error",
+                };
+            }
+        }
+
+        return status.DebugException is IOException ? "socket error" : "unknown";
+    }
+
+    // The gRPC spec's mapping of HTTP/2 error codes, as grpc-dotnet applies it.
+    private static StatusCode Http2ErrorToStatus(long code) => code switch
+    {
+        0x7 => StatusCode.Unavailable, // REFUSED_STREAM
+        0x8 => StatusCode.Cancelled, // CANCEL
+        0xb => StatusCode.ResourceExhausted, // ENHANCE_YOUR_CALM
+        0xc => StatusCode.PermissionDenied, // INADEQUATE_SECURITY
+        _ => StatusCode.Internal,
+    };
+
+    /// <summary>
+    /// The telemetry of one endpoint (one subchannel): its tags, built once and rebuilt only when the Service identity
+    /// changes, the two pick results a picker hands out for it (with and without a call tracker, both cached, so a pick
+    /// allocates nothing), and the last state seen, for the A94 transitions. Thread-safe: tags are an immutable array
+    /// swapped by reference; state changes arrive one at a time from the channel.
+    /// </summary>
+    public sealed class Endpoint : ISubchannelCallTracker
+    {
+        private readonly string _address;
+        private readonly object _port;
+        private volatile KeyValuePair<string, object?>[] _tags;
+        private ConnectivityState _state = ConnectivityState.Idle;
+        private bool _ready;
+
+        public Endpoint(Subchannel subchannel, BalancerAddress address, ServiceIdentity? identity)
+        {
+            Subchannel = subchannel;
+            _address = address.EndPoint.Host;
+            _port = address.EndPoint.Port;
+            _tags = BuildTags(identity);
+            Live.TryAdd(this, 0);
+            Untracked = PickResult.ForSubchannel(subchannel);
+            Tracked = PickResult.ForSubchannel(subchannel, this);
+        }
+
+        public Subchannel Subchannel { get; }
+
+        /// <summary>The pick of this subchannel without a tracker (nobody listens to <see cref="Calls"/>).</summary>
+        public PickResult Untracked { get; }
+
+        /// <summary>The pick of this subchannel with this endpoint as its call tracker.</summary>
+        public PickResult Tracked { get; }
+
+        /// <summary>The tags every series of this endpoint carries (shared: never modify).</summary>
+        internal KeyValuePair<string, object?>[] Tags => _tags;
+
+        /// <summary>Whether the subchannel is Ready (one open connection).</summary>
+        public bool IsReady => Volatile.Read(ref _ready);
+
+        public void SetIdentity(ServiceIdentity? identity) => _tags = BuildTags(identity);
+
+        /// <summary>Leaves the open-connections gauge (the subchannel is shut down).</summary>
+        public void Close() => Live.TryRemove(this, out _);
+
+        /// <summary>Counts the pick and returns the pick result (tracked only while someone listens to the calls).</summary>
+        public PickResult Pick()
+        {
+            if (Picks.Enabled) Picks.Add(1, _tags);
+            return Calls.Enabled ? Tracked : Untracked;
+        }
+
+        /// <summary>Records a connectivity state change of the subchannel (called one at a time, under the balancer's lock).</summary>
+        public void OnStateChanged(ConnectivityState state, Status status)
+        {
+            var previous = _state;
+            if (previous == state) return;
+            _state = state;
+            Volatile.Write(ref _ready, state == ConnectivityState.Ready);
+            if (StateChanges.Enabled)
+            {
+                var tags = new TagList(_tags) { { SubchannelStateTag, StateName(state) } };
+                StateChanges.Add(1, tags);
+            }
+
+            if (previous == ConnectivityState.Connecting)
+            {
+                if (state == ConnectivityState.Ready)
+                {
+                    if (ConnectionAttemptsSucceeded.Enabled) ConnectionAttemptsSucceeded.Add(1, _tags);
+                }
+                else if (state == ConnectivityState.TransientFailure || (state == ConnectivityState.Idle && status.StatusCode != StatusCode.OK))
+                {
+                    // A94: an attempt cut short by shutdown is neither; a cancelled connect (Idle, OK) neither.
+                    if (ConnectionAttemptsFailed.Enabled) ConnectionAttemptsFailed.Add(1, _tags);
+                }
+            }
+
+            if (state == ConnectivityState.Shutdown) Close();
+            if (previous == ConnectivityState.Ready)
+            {
+                if (Disconnections.Enabled)
+                {
+                    var tags = new TagList(_tags) { { DisconnectErrorTag, DisconnectError(state, status) } };
+                    Disconnections.Add(1, tags);
+                }
+            }
+        }
+
+        void ISubchannelCallTracker.Start()
+        {
+        }
+
+        void ISubchannelCallTracker.Complete(CompletionContext context)
+        {
+            if (!Calls.Enabled) return;
+            var tags = new TagList(_tags) { { StatusCodeTag, StatusCodes[(int)StatusOf(context.Error)] } };
+            Calls.Add(1, tags);
+        }
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_address}:{_port}");
+
+        private KeyValuePair<string, object?>[] BuildTags(ServiceIdentity? identity) =>
+        [
+            new(K8sLbTelemetry.ServiceNameTag, identity?.Service ?? string.Empty),
+            new(K8sLbTelemetry.NamespaceTag, identity?.Namespace ?? Instrumentation.UnknownNamespace),
+            new(PeerAddressTag, _address),
+            new(PeerPortTag, _port),
+        ];
+    }
+}
