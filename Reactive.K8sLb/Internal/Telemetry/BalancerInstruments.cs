@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Http;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 
@@ -72,8 +72,9 @@ internal static class BalancerInstruments
     // Tag values boxed once: recording never boxes.
     private static readonly object[] StatusCodes = CreateStatusCodes();
 
-    // Every endpoint of every balancer in the process, for the open-connections gauge.
-    private static readonly ConcurrentDictionary<Endpoint, byte> Live = new();
+    // Every endpoint of every balancer in the process, for the open-connections gauge; held weakly, so a channel
+    // dropped without disposal is not kept alive by its telemetry.
+    private static readonly ConditionalWeakTable<Endpoint, object?> Live = new();
 
     static BalancerInstruments()
     {
@@ -88,7 +89,7 @@ internal static class BalancerInstruments
 
     private static IEnumerable<Measurement<long>> ObserveOpenConnections()
     {
-        foreach (var endpoint in Live.Keys) yield return new Measurement<long>(endpoint.IsReady ? 1 : 0, endpoint.Tags);
+        foreach (var (endpoint, _) in Live) yield return new Measurement<long>(endpoint.IsReady ? 1 : 0, endpoint.Tags);
     }
 
     private static object[] CreateStatusCodes()
@@ -181,7 +182,7 @@ internal static class BalancerInstruments
             _address = address.EndPoint.Host;
             _port = address.EndPoint.Port;
             _tags = BuildTags(identity);
-            Live.TryAdd(this, 0);
+            Live.AddOrUpdate(this, null);
             Untracked = PickResult.ForSubchannel(subchannel);
             Tracked = PickResult.ForSubchannel(subchannel, this);
         }
@@ -203,7 +204,7 @@ internal static class BalancerInstruments
         public void SetIdentity(ServiceIdentity? identity) => _tags = BuildTags(identity);
 
         /// <summary>Leaves the open-connections gauge (the subchannel is shut down).</summary>
-        public void Close() => Live.TryRemove(this, out _);
+        public void Close() => Live.Remove(this);
 
         /// <summary>Counts the pick and returns the pick result (tracked only while someone listens to the calls).</summary>
         public PickResult Pick()
