@@ -67,7 +67,6 @@ public sealed class HealthCheckTests
     }
 
     [Test]
-    [Ignore("Needs the endpoint counts (DiscoveryInstance.Update is given default counts by DiscoveryPipeline on main; the endpoint-gauge work fills them). Remove this attribute once they are merged.")]
     public async Task Observe_ApiFailingAfterSynchronization_IsDegradedWithTheLastKnownCount()
     {
         var name = Unique("outage");
