@@ -202,7 +202,7 @@ internal sealed class EndpointSliceWatcher
         }
         catch (Exception error) when (activity is not null && !cancellationToken.IsCancellationRequested)
         {
-            activity.SetTag(WatchActivities.PagesTag, pages);
+            if (activity.IsAllDataRequested) activity.SetTag(WatchActivities.PagesTag, pages);
             WatchActivities.SetResult(activity, ApiResult.Of(error), error);
             throw;
         }

@@ -78,6 +78,9 @@ internal static class WatchActivities
     public static CurrentScope Outside(Activity? activity, Activity? restore)
     {
         if (activity is null) return default;
+
+        // A stopped activity cannot be made current again (the setter ignores it): then none is current.
+        if (restore is { IsStopped: true }) restore = null;
         var saved = Activity.Current;
         if (saved == restore) return default;
         Activity.Current = restore;
