@@ -388,6 +388,30 @@ public sealed class WatchTelemetryTests
         }
     }
 
+    [Test]
+    public async Task ClientCannotBeCreated_RetriedAsAFailureNotAStreamError_BackoffRecordedWithoutNamespace()
+    {
+        const string service = "tel-no-client";
+        using var metrics = new InstrumentRecorder();
+        var config = new DiscoveryConfig(service, 8080)
+        {
+            ClientConfiguration = new k8s.KubernetesClientConfiguration { Host = "http://[not-a-host" },
+            Debounce = TimeSpan.Zero,
+            Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(20), maximum: TimeSpan.FromMilliseconds(100)),
+        };
+
+        using var recorder = Record(config);
+        await recorder.WaitForStatusAsync(s => s.Health == DiscoveryHealth.Failing, Timeout, "a failing status");
+        await Eventually.That(() => metrics.ForService(Backoff, service).Count >= 2, "two retries");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(recorder.Violations, Is.Empty, "the stream does not end");
+            Assert.That(metrics.ForService(Requests, service), Is.Empty, "no request was made");
+            Assert.That(metrics.ForService(Backoff, service).Select(m => m.Tag("k8s.namespace.name")), Has.All.EqualTo(string.Empty));
+        }
+    }
+
     // ---- Helpers ---------------------------------------------------------------------------------------
 
     private static Task<KubernetesApiEmulator> StartAsync() =>
