@@ -261,6 +261,7 @@ public sealed class WatchTelemetryTests
             Assert.That(metrics.ForService(Backoff, service), Is.Empty);
             Assert.That(ended.GetTagItem("k8slb.api.outcome"), Is.EqualTo("ok"));
             Assert.That(ended.Status, Is.EqualTo(ActivityStatusCode.Unset));
+            Assert.That(ended.Events.Select(e => e.Name), Is.EqualTo(new[] { "established", "first_event" }));
             Assert.That(ended.GetTagItem("k8slb.watch.initial_resource_version"), Is.EqualTo(list.GetTagItem("k8s.resource_version")));
             Assert.That(ended.GetTagItem("k8s.resource_version"), Is.EqualTo(lastResourceVersion), "bookmarks carry the current resourceVersion");
             Assert.That(ended.GetTagItem("k8slb.watch.events"), Is.EqualTo(1), "the slice modified by the new pod");

@@ -178,7 +178,7 @@ internal sealed class EndpointSliceWatcher
                     {
                         // The continue token expired mid-pagination: start the snapshot over.
                         WatchInstruments.RecordRequest(service, @namespace, WatchInstruments.ListVerb, ApiResult.Of(error));
-                        activity?.AddEvent(new ActivityEvent("continue_expired"));
+                        activity?.AddEvent(new ActivityEvent(WatchActivities.ContinueExpiredEvent));
                         restarts++;
                         slices.Clear();
                         continueToken = null;
@@ -245,7 +245,7 @@ internal sealed class EndpointSliceWatcher
         void Arm() => watchdog.Disposable = _scheduler.Schedule(_config.IdleTimeout, () =>
         {
             idle = true;
-            activity?.AddEvent(new ActivityEvent("idle"));
+            activity?.AddEvent(new ActivityEvent(WatchActivities.IdleEvent));
             CancelQuietly(watchCancellation);
         });
 
@@ -266,7 +266,7 @@ internal sealed class EndpointSliceWatcher
                 default:
                     // A malformed line: skip it, keep the stream.
                     Log.WatchEventSkipped(_logger, error, service);
-                    activity?.AddEvent(new ActivityEvent("event_skipped"));
+                    activity?.AddEvent(new ActivityEvent(WatchActivities.EventSkippedEvent));
                     break;
             }
         }
@@ -279,7 +279,7 @@ internal sealed class EndpointSliceWatcher
             lock (gate)
             {
                 if (!current || watchCancellation.IsCancellationRequested) return;
-                activity?.AddEvent(new ActivityEvent("established"));
+                activity?.AddEvent(new ActivityEvent(WatchActivities.EstablishedEvent));
                 using (WatchActivities.Outside(activity, outside)) MarkWatchHealthy(observer, DiscoverySignal.Healthy);
             }
         }
@@ -317,6 +317,7 @@ internal sealed class EndpointSliceWatcher
                         if (!delivered)
                         {
                             delivered = true;
+                            activity?.AddEvent(new ActivityEvent(WatchActivities.FirstEventEvent));
                             MarkWatchHealthy(observer, DiscoverySignal.WatchDelivering);
                         }
 
@@ -395,7 +396,7 @@ internal sealed class EndpointSliceWatcher
     private static void AddRelistEvent(Activity? activity, string? resourceVersion)
     {
         if (activity is not { IsAllDataRequested: true }) return;
-        activity.AddEvent(new ActivityEvent("relist", tags: new ActivityTagsCollection { [WatchActivities.ResourceVersionTag] = resourceVersion }));
+        activity.AddEvent(new ActivityEvent(WatchActivities.RelistEvent, tags: new ActivityTagsCollection { [WatchActivities.ResourceVersionTag] = resourceVersion }));
     }
 
     /// <summary>A timer may fire just as the request it guards completes and its token source is disposed.</summary>

@@ -23,6 +23,24 @@ internal static class WatchActivities
     public const string BookmarksTag = "k8slb.watch.bookmarks";
     public const string TimeoutSecondsTag = "k8slb.watch.timeout_seconds";
 
+    /// <summary>List event: the continue token expired mid-pagination (410); the LIST starts over from page one.</summary>
+    public const string ContinueExpiredEvent = "continue_expired";
+
+    /// <summary>Watch event: the response headers arrived with 200 (clients the library creates only).</summary>
+    public const string EstablishedEvent = "established";
+
+    /// <summary>Watch event: the first line (an event or a bookmark) arrived; the retry delays start over.</summary>
+    public const string FirstEventEvent = "first_event";
+
+    /// <summary>Watch event: 410 Gone (tagged with the expired resourceVersion); a relist follows.</summary>
+    public const string RelistEvent = "relist";
+
+    /// <summary>Watch event: the idle watchdog gave the silent watch up.</summary>
+    public const string IdleEvent = "idle";
+
+    /// <summary>Watch event: an unreadable line was skipped.</summary>
+    public const string EventSkippedEvent = "event_skipped";
+
     /// <summary>The reason of the first LIST of a discovery.</summary>
     public const string InitialReason = "initial";
 
