@@ -121,10 +121,18 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         base.Dispose(disposing);
     }
 
-    /// <summary>Takes the Service the resolver names (if it names one): endpoint tags and the log scope follow it.</summary>
+    /// <summary>
+    /// Takes the Service the resolver names (if it names one): endpoint tags and the log scope follow it. grpc-dotnet
+    /// does not pass a resolver result's attributes on (its ConnectionManager builds every ChannelState with empty
+    /// attributes), so the library's resolver stamps the identity on the addresses; the state's attributes are read too,
+    /// for a channel that does pass them.
+    /// </summary>
     private void UpdateIdentity(ChannelState state)
     {
-        if (!state.Attributes.TryGetValue(ServiceIdentity.AttributeKey, out var identity) || identity is null || identity == _identity) return;
+        ServiceIdentity? identity = null;
+        if (state.Addresses is { Count: > 0 } addresses) addresses[0].Attributes.TryGetValue(ServiceIdentity.AttributeKey, out identity);
+        if (identity is null) state.Attributes.TryGetValue(ServiceIdentity.AttributeKey, out identity);
+        if (identity is null || identity == _identity) return;
         _identity = identity;
         _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(identity.Service, identity.Namespace)).CreateLogger(LoggerCategory);
         foreach (var entry in _entries) entry.Telemetry.SetIdentity(identity);

@@ -5,7 +5,13 @@ using Greet;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Reactive.Testing;
 using Reactive.K8sLb;
 using Reactive.K8sLb.Testing;
@@ -100,8 +106,31 @@ public static class Samples
             ClientConfiguration = null,             // in-cluster, else $KUBECONFIG or ~/.kube/config
             LoggerFactory = null,                   // no logging
             Scheduler = null,                       // DefaultScheduler.Instance
+            ReportHealth = false,                   // not in AddKubernetesDiscovery()'s report
         };
         return config;
+    }
+
+    /// <summary>README: "Observability". Returns the app (not run).</summary>
+    public static WebApplication Observability()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Services.AddKubernetesLoadBalancing();
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter(K8sLbTelemetry.MeterName))             // "Reactive.K8sLb"
+            .WithTracing(tracing => tracing.AddSource(K8sLbTelemetry.ActivitySourceName))  // "Reactive.K8sLb"
+            .UseOtlpExporter();
+        builder.Services.AddHealthChecks().AddKubernetesDiscovery();
+        var app = builder.Build();
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+
+    /// <summary>README: "Observability" (health check gating readiness).</summary>
+    public static void HealthCheckForReadiness(WebApplicationBuilder builder, WebApplication app)
+    {
+        builder.Services.AddHealthChecks().AddKubernetesDiscovery(failureStatus: HealthStatus.Unhealthy, tags: ["ready"]);
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
     }
 
     /// <summary>README: "A custom Rx pipeline".</summary>
