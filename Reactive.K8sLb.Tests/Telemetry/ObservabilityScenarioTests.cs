@@ -1,0 +1,104 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Telemetry;
+using Reactive.K8sLb.Testing;
+using Reactive.K8sLb.Tests.Greet;
+using Reactive.K8sLb.Tests.Support;
+
+namespace Reactive.K8sLb.Tests.Telemetry;
+
+/// <summary>
+/// The instruments of every stage read together during one real scenario (emulator, real pods, a <c>k8s:///</c>
+/// channel or a BalancedChannel), as a dashboard would: they must agree with each other and with what the test did,
+/// and every log message must name the Service and namespace.
+/// </summary>
+public sealed class ObservabilityScenarioTests
+{
+    private const string Ns = "obs";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    [Test]
+    public async Task K8sChannel_ScaleUpThenNotReady_GaugesPicksAndResolverAgree_AndEveryLogNamesTheService()
+    {
+        var name = "scenario-" + Guid.NewGuid().ToString("N")[..8];
+        using var recorder = new InstrumentRecorder();
+        var logs = new CapturingLoggerFactory();
+        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        await using var pods = await GreeterPods.StartAsync(2);
+        var service = emulator.AddService(Ns, name, new EmulatedServicePort("grpc", pods.Port));
+        foreach (var pod in pods.Names) service.AddPod(Ip(pods, pod), name: pod);
+
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(logs);
+        services.AddKubernetesLoadBalancing(o =>
+        {
+            o.ClientConfiguration = emulator.ClientConfiguration;
+            o.Debounce = TimeSpan.FromMilliseconds(10);
+        });
+        await using var provider = services.BuildServiceProvider();
+        var channel = GrpcChannel.ForAddress($"k8s:///{name}.{Ns}:grpc", new GrpcChannelOptions { ServiceProvider = provider, Credentials = ChannelCredentials.Insecure });
+        var client = new Greeter.GreeterClient(channel);
+        var calls = 0;
+        async Task<bool> CallReaches(string pod)
+        {
+            await client.SayHelloAsync(new HelloRequest { Name = "x" });
+            calls++;
+            return pods.HitsOf(pod) > 0;
+        }
+
+        foreach (var pod in pods.Names) await Eventually.That(() => CallReaches(pod), Timeout, $"{pod} serves");
+        Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(2));
+        Assert.That(recorder.Gauge("k8slb.discovery.status", name, (DiscoveryGauges.HealthTag, "healthy")), Is.EqualTo(1));
+        Assert.That(recorder.Gauge("k8slb.discovery.unsynchronized", name), Is.Zero);
+
+        // Scale up: the third pod joins; then the first turns not ready.
+        var third = await pods.AddAsync();
+        service.AddPod(Ip(pods, third), name: third);
+        await Eventually.That(() => CallReaches(third), Timeout, "the new pod serves");
+        service.SetReady(Ip(pods, pods.Names[0]), ready: false);
+        await Eventually.That(
+            () => recorder.Gauge("k8slb.discovery.endpoints.unused", name, (DiscoveryGauges.ReasonTag, "not_ready")) == 1,
+            Timeout,
+            "the not-ready pod counts as unused");
+        await Eventually.That(() => recorder.Sum("k8slb.resolver.updates", name) >= 3, Timeout, "three address lists published");
+        var published = recorder.Sum("k8slb.resolver.updates", name);
+        var picksBefore = recorder.Sum("k8slb.endpoint.picks", name);
+        for (var i = 0; i < 20; i++)
+        {
+            await client.SayHelloAsync(new HelloRequest { Name = "x" });
+            calls++;
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(2));
+            Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name, (DiscoveryGauges.StateTag, "serving_terminating")), Is.Zero);
+
+            // Every call was picked for this Service (the balancer learns the Service from the resolver), and the
+            // 20 calls after the pod turned not ready went to the two ready pods only.
+            Assert.That(recorder.Sum("k8slb.endpoint.picks", name), Is.EqualTo(calls));
+            Assert.That(recorder.Sum("k8slb.endpoint.picks", name) - picksBefore, Is.EqualTo(20));
+            Assert.That(
+                recorder.ForService("k8slb.endpoint.picks", name).Where(m => Equals(m.Tag("network.peer.address"), Ip(pods, pods.Names[0]))).Sum(m => m.Value),
+                Is.LessThan(calls - 20),
+                "no pick of the not-ready pod after the change");
+
+            // Each published list is one update of the changes histogram; the delay histogram has a positive value
+            // for every list that carried a watch event's change.
+            Assert.That(recorder.ForService("k8slb.resolver.update.changes", name), Has.Count.EqualTo((int)published));
+            Assert.That(recorder.ForService("k8slb.resolver.update.delay", name).Select(m => m.Value), Has.Count.GreaterThanOrEqualTo(3).And.All.Positive);
+            Assert.That(recorder.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list"), ("k8slb.api.outcome", "ok")), Is.EqualTo(1));
+        }
+
+        channel.Dispose();
+        await Eventually.That(() => recorder.Observe("k8slb.discovery.status", name).Count == 0, Timeout, "the disposed channel's discovery leaves the gauges");
+
+        var unscoped = logs.ScopedEntries.Where(e => !e.Scopes.OfType<ServiceLogScope>().Any(s => s.Service == name && s.Namespace == Ns)).ToList();
+        Assert.That(logs.ScopedEntries, Is.Not.Empty);
+        Assert.That(unscoped.Select(e => $"{e.EventId}: {e.Message}"), Is.Empty, "every message names the Service and namespace");
+    }
+
+    private static string Ip(GreeterPods pods, string pod) => pods.EndPoint(pod).Address.ToString();
+}
