@@ -10,6 +10,9 @@ namespace Reactive.K8sLb.Internal;
 /// <typeparamref name="T"/>, which may see more than the identity, e.g. a <see cref="KubernetesEndpoint"/>'s
 /// metadata), else an Update to the inserted value.</item>
 /// </list>
+/// A batch that starts with an Update cannot know the value the consumer holds (an Update carries only the new one):
+/// after Update then Remove, an Insert is always an Update, and a flap A→B→A within one batch nets to an Update to A.
+/// Redundant, never wrong.
 /// Any other sequence (an Insert of a pending insert, a Remove of a pending remove, an Update of a pending remove) is a
 /// protocol error upstream: the first change is kept and the echo dropped.
 /// </summary>
@@ -18,6 +21,9 @@ internal sealed class NetChangeBuffer<T>(IEqualityComparer<T>? comparer = null)
 {
     private readonly LinkedList<Change<T>> _order = new();
     private readonly Dictionary<T, LinkedListNode<Change<T>>> _pending = new(comparer ?? EqualityComparer<T>.Default);
+
+    // Pending removes whose item is not the value the consumer holds (they followed an Update in this batch).
+    private readonly HashSet<T> _removedAfterUpdate = new(comparer ?? EqualityComparer<T>.Default);
 
     public bool IsEmpty => _order.Count == 0;
 
@@ -29,7 +35,11 @@ internal sealed class NetChangeBuffer<T>(IEqualityComparer<T>? comparer = null)
             return;
         }
 
-        var net = Net(node.Value, change);
+        var pending = node.Value;
+        var net = pending.Kind == ChangeKind.Remove && change.Kind == ChangeKind.Insert && _removedAfterUpdate.Remove(change.Item)
+            ? Change.Update(change.Item)
+            : Net(pending, change);
+        if (pending.Kind == ChangeKind.Update && change.Kind == ChangeKind.Remove) _removedAfterUpdate.Add(change.Item);
         if (net is { } kept)
         {
             node.Value = kept;
@@ -45,6 +55,7 @@ internal sealed class NetChangeBuffer<T>(IEqualityComparer<T>? comparer = null)
         var result = new List<Change<T>>(_order);
         _order.Clear();
         _pending.Clear();
+        _removedAfterUpdate.Clear();
         return result;
     }
 
