@@ -149,7 +149,7 @@ public sealed class KubernetesEndpoint : IEquatable<KubernetesEndpoint>
     /// <summary>Identity of endpoints: equal when their <see cref="EndPoint"/>s are, whatever their metadata.</summary>
     internal static IEqualityComparer<KubernetesEndpoint> ByEndPoint { get; } = new EndPointComparer();
 
-    private static string[] Copy(IReadOnlyList<string>? values) => values is null ? [] : [.. values];
+    private static string[] Copy(IReadOnlyList<string>? values) => values is null or { Count: 0 } ? [] : [.. values];
 
     private sealed class EndPointComparer : IEqualityComparer<KubernetesEndpoint>
     {

@@ -163,10 +163,12 @@ internal sealed class EndpointSetTracker
 
     private ProjectedSlice Store(string key, V1EndpointSlice slice)
     {
-        if (_slices.TryGetValue(key, out var old)) Count(old, -1);
+        // The new contribution first, then the old one withdrawn: an endpoint the slice still lists never drops to
+        // a zero count, so its entries stay in place instead of being removed and added again.
         var projected = _projector.Project(key, slice);
-        _slices[key] = projected;
         Count(projected, +1);
+        if (_slices.TryGetValue(key, out var old)) Count(old, -1);
+        _slices[key] = projected;
         return projected;
     }
 
