@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Grpc.Net.Client.Balancer;
 using k8s;
 using Reactive.K8sLb.Internal;
@@ -58,12 +59,32 @@ public static partial class KubernetesDiscovery
     /// endpoint for which it throws or returns <see langword="null"/> is skipped and logged; discovery continues. An
     /// exception thrown by <paramref name="tx"/> is logged and does not stop discovery.</param>
     /// <returns>Dispose to stop the watch.</returns>
+    [OverloadResolutionPriority(1)]
     public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tx);
         ArgumentNullException.ThrowIfNull(build);
         // The source's own scope (which learns the namespace from the client) goes onto the applier's messages.
+        return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
+    }
+
+    /// <summary>
+    /// Like <see cref="Discover(DiscoveryConfig, IObserver{Change{BalancerAddress}}, Func{EndPoint, BalancerAddress})"/>,
+    /// with a <paramref name="build"/> that sees each endpoint's metadata. <paramref name="tx"/> receives a
+    /// <see cref="ChangeKind.Update"/> of the address when an endpoint's metadata changes while it stays in the set
+    /// (<paramref name="build"/> is called again for it).
+    /// </summary>
+    /// <param name="config">What to discover.</param>
+    /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>.</param>
+    /// <param name="build">Maps an endpoint to a balancer address. An endpoint for which it throws or returns
+    /// <see langword="null"/> is skipped and logged; discovery continues.</param>
+    /// <returns>Dispose to stop the watch.</returns>
+    public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<KubernetesEndpoint, BalancerAddress> build)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(build);
         return DiscoveryApplier.DiscoverCore(Observe(config), tx, build, config.EffectiveLoggerFactory);
     }
 
@@ -78,10 +99,29 @@ public static partial class KubernetesDiscovery
     /// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{EndPoint, BalancerAddress})"/>.</param>
     /// <returns>Dispose to stop the watch before the channel is disposed.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    [OverloadResolutionPriority(1)]
     public static IDisposable Discover(DiscoveryConfig config, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(channel);
+        return Observe(config).ApplyTo(channel, build);
+    }
+
+    /// <summary>
+    /// Like <see cref="Discover(DiscoveryConfig, BalancedChannel, Func{EndPoint, BalancerAddress})"/>, with a
+    /// <paramref name="build"/> that sees each endpoint's metadata; see
+    /// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{KubernetesEndpoint, BalancerAddress})"/>.
+    /// </summary>
+    /// <param name="config">What to discover.</param>
+    /// <param name="channel">The channel to feed.</param>
+    /// <param name="build">Maps an endpoint to a balancer address.</param>
+    /// <returns>Dispose to stop the watch before the channel is disposed.</returns>
+    /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    public static IDisposable Discover(DiscoveryConfig config, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(build);
         return Observe(config).ApplyTo(channel, build);
     }
 

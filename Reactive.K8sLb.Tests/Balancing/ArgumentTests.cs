@@ -50,7 +50,7 @@ public sealed class ArgumentTests
 
         Assert.That(() => DiscoveryApplier.DiscoverCore(null!, tx, BalancerAddresses.Default, NullLoggerFactory.Instance), Throws.ArgumentNullException);
         Assert.That(() => DiscoveryApplier.DiscoverCore(source, null!, BalancerAddresses.Default, NullLoggerFactory.Instance), Throws.ArgumentNullException);
-        Assert.That(() => DiscoveryApplier.DiscoverCore(source, tx, null!, NullLoggerFactory.Instance), Throws.ArgumentNullException);
+        Assert.That(() => DiscoveryApplier.DiscoverCore(source, tx, (Func<System.Net.EndPoint, Grpc.Net.Client.Balancer.BalancerAddress>)null!, NullLoggerFactory.Instance), Throws.ArgumentNullException);
     }
 
     [Test]

@@ -602,7 +602,7 @@ public sealed class EndpointSetTrackerTests
 
         public IReadOnlyList<Change<EndPoint>> Apply(SliceEvent sliceEvent)
         {
-            var changes = Tracker.Apply(sliceEvent);
+            var changes = Tracker.Apply(sliceEvent).AsEndPointChanges();
             Set.Apply(changes);
             if (!Set.Items.SetEquals(Tracker.Current))
                 throw new InvalidOperationException("The replayed set differs from the tracker's current set.");

@@ -45,7 +45,7 @@ public sealed class PropertyTests : ReactiveTest
             {
                 var sliceEvent = op.ToEvent();
                 source.OnNext(sliceEvent);
-                trackerSet.Apply(tracker.Apply(sliceEvent));
+                trackerSet.Apply(tracker.Apply(sliceEvent).AsEndPointChanges());
                 op.ApplyTo(model);
 
                 var expected = Model(model, scenario.Readiness, scenario.Family);

@@ -94,7 +94,7 @@ public sealed class ToEndpointChangesTests
     }
 
     [Test]
-    public void ToEndpointChanges_EndpointMovesBetweenSlices_EmitsNothing()
+    public void ToEndpointChanges_EndpointMovesBetweenSlices_EmitsNoEndPointChange_OnlyAnUpdateOfItsSliceName()
     {
         var (source, observer, _) = Subscribe();
         source.OnNext(SliceEvent.Reset([Ready("a", "10.0.0.1", "10.0.0.2")]));
@@ -102,7 +102,9 @@ public sealed class ToEndpointChangesTests
         source.OnNext(SliceEvent.Upserted(Ready("b", "10.0.0.2")));
         source.OnNext(SliceEvent.Upserted(Ready("a", "10.0.0.1")));
 
-        Assert.That(observer.Updates, Has.Count.EqualTo(1));
+        var later = observer.Updates.Skip(1).ToList();
+        Assert.That(later.SelectMany(u => u.Changes), Is.Empty);
+        Assert.That(later.SelectMany(u => u.EndpointChanges).Select(c => $"{c.Kind} {c.Item.EndPoint} {c.Item.SliceName}"), Is.EqualTo(new[] { "Update 10.0.0.2:8080 b" }));
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal;
 
@@ -25,11 +26,39 @@ public static class BalancedChannelExtensions
     /// <returns>The subscription; disposing it stops the source subscription (for Kubernetes discovery: the watch).
     /// Disposing the channel disposes it too.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    /// <remarks>Every address gets the endpoint's <see cref="KubernetesEndpoint"/> in its attributes under
+    /// <see cref="KubernetesEndpoint.AttributeKey"/>, unless <paramref name="build"/> set that key itself; when only the
+    /// metadata of an endpoint changes, <paramref name="build"/> is not called again, the address is kept and that
+    /// attribute follows (the channel keeps the connection).</remarks>
+    [OverloadResolutionPriority(1)]
     public static IDisposable ApplyTo(this IDiscoveryObservable source, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(channel);
         return Track(channel, () => DiscoveryApplier.DiscoverCore(source, channel.Updates, build ?? BalancerAddresses.Default, channel.LoggerFactory));
+    }
+
+    /// <summary>
+    /// Like <see cref="ApplyTo(IDiscoveryObservable, BalancedChannel, Func{EndPoint, BalancerAddress})"/>, with a
+    /// <paramref name="build"/> that sees what the EndpointSlice says about each endpoint (pod, node, zone, conditions,
+    /// hints), for example to set a per-pod TLS host override or a zone attribute of your own.
+    /// </summary>
+    /// <param name="source">The discovery source.</param>
+    /// <param name="channel">The channel whose addresses follow the source.</param>
+    /// <param name="build">Maps an endpoint to a balancer address. It is called once per inserted endpoint and again
+    /// when the endpoint's metadata changes while it stays in the set (the resulting address replaces the old one
+    /// under the same <c>EndPoint</c>: the channel keeps the connection). If it throws or returns
+    /// <see langword="null"/>, that endpoint is skipped and logged (once) and discovery continues for every other one.
+    /// The address gets the <see cref="KubernetesEndpoint"/> under <see cref="KubernetesEndpoint.AttributeKey"/> unless
+    /// <paramref name="build"/> set that key itself.</param>
+    /// <returns>The subscription; disposing it stops the source subscription. Disposing the channel disposes it too.</returns>
+    /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
+    public static IDisposable ApplyTo(this IDiscoveryObservable source, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(build);
+        return Track(channel, () => DiscoveryApplier.DiscoverCore(source, channel.Updates, build, channel.LoggerFactory));
     }
 
     /// <summary>

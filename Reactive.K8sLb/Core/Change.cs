@@ -1,11 +1,11 @@
 namespace Reactive.K8sLb;
 
 /// <summary>
-/// An immutable change to a set: an item was inserted or removed. Two changes are equal when their
+/// An immutable change to a set: an item was inserted, removed, or updated in place (see <see cref="ChangeKind"/>). Two changes are equal when their
 /// <see cref="Kind"/> and <see cref="Item"/> are equal.
 /// </summary>
 /// <typeparam name="T">The type of the items in the set.</typeparam>
-/// <param name="Kind">Whether the item was inserted or removed.</param>
+/// <param name="Kind">Whether the item was inserted, removed or updated.</param>
 /// <param name="Item">The item that changed.</param>
 public readonly record struct Change<T>(ChangeKind Kind, T Item)
 {
@@ -28,4 +28,10 @@ public static class Change
     /// <param name="item">The removed item.</param>
     /// <returns>The change.</returns>
     public static Change<T> Remove<T>(T item) => new(ChangeKind.Remove, item);
+
+    /// <summary>Creates an <see cref="ChangeKind.Update"/> change: <paramref name="item"/> replaces the item of the same identity.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="item">The item's new value.</param>
+    /// <returns>The change.</returns>
+    public static Change<T> Update<T>(T item) => new(ChangeKind.Update, item);
 }

@@ -112,6 +112,15 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         }
     }
 
+    /// <summary>A snapshot of the current address set (for tests).</summary>
+    internal BalancerAddress[] Addresses
+    {
+        get
+        {
+            lock (_gate) return _set.Addresses;
+        }
+    }
+
     /// <inheritdoc />
     public override void Start(Action<ResolverResult> listener)
     {

@@ -32,7 +32,7 @@ internal static class DiscoveryPipeline
             // resolver's event-to-publish delay.
             long heldSince = 0;
 
-            var debouncer = new ChangeDebouncer<EndPoint>(
+            var debouncer = new ChangeDebouncer<KubernetesEndpoint>(
                 config.Debounce,
                 config.MaxDebounceDelay,
                 config.EffectiveScheduler,
@@ -45,6 +45,7 @@ internal static class DiscoveryPipeline
                     emitted = status;
                     observer.OnNext(new DiscoveryUpdate(changes, status) { Source = instance, EventTimestamp = changes.Count > 0 ? since : 0 });
                 },
+                KubernetesEndpoint.ByEndPoint,
                 leading: config.DebounceLeadingEdge,
                 flushEmptyBatches: true);
 

@@ -3,8 +3,8 @@ using System.Net;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// The state of one <c>Filter</c> subscription: which inserted endpoints passed, so that their removes (and only
-/// theirs) pass too. Not thread-safe: updates of one subscription arrive in order.
+/// The state of one <c>Filter</c> subscription: which inserted endpoints passed, so that their updates and removes
+/// (and only theirs) pass too. Not thread-safe: updates of one subscription arrive in order.
 /// </summary>
 internal sealed class EndpointFilter(Func<EndPoint, bool> predicate)
 {
@@ -12,14 +12,23 @@ internal sealed class EndpointFilter(Func<EndPoint, bool> predicate)
 
     public DiscoveryUpdate Apply(DiscoveryUpdate update)
     {
-        var kept = new List<Change<EndPoint>>(update.Changes.Count);
-        foreach (var change in update.Changes)
+        var changes = update.EndpointChanges;
+        var kept = new List<Change<KubernetesEndpoint>>(changes.Count);
+        foreach (var change in changes)
         {
-            var pass = change.Kind == ChangeKind.Insert ? Test(change.Item) && _passed.Add(change.Item) : _passed.Remove(change.Item);
+            var endPoint = change.Item.EndPoint;
+            var pass = change.Kind switch
+            {
+                ChangeKind.Insert => Test(endPoint) && _passed.Add(endPoint),
+                ChangeKind.Update => _passed.Contains(endPoint),
+                _ => _passed.Remove(endPoint),
+            };
             if (pass) kept.Add(change);
         }
 
-        return kept.Count == update.Changes.Count ? update : new DiscoveryUpdate(kept, update.Status);
+        return kept.Count == changes.Count
+            ? update
+            : new DiscoveryUpdate(kept, update.Status) { Source = update.Source, EventTimestamp = kept.Count > 0 ? update.EventTimestamp : 0 };
     }
 
     private bool Test(EndPoint endPoint)

@@ -17,7 +17,11 @@ internal sealed class EndpointSetTracker
 {
     private readonly Dictionary<string, ProjectedSlice> _slices = new(StringComparer.Ordinal);
     private readonly FamilyCounts[] _families = [new(), new(), new()];
-    private readonly HashSet<EndPoint> _current = [];
+    // The effective set, each endpoint with the metadata last emitted for it.
+    private readonly Dictionary<EndPoint, KubernetesEndpoint> _current = [];
+
+    // The metadata each slice gives an endpoint it lists as ready or serving-and-terminating (the candidates for the set).
+    private readonly Dictionary<EndPoint, Listings> _listings = [];
 
     // Endpoints of slices of an unknown address type, by first address (they count as wrong_family).
     private readonly Dictionary<string, int> _untyped = new(StringComparer.Ordinal);
@@ -38,7 +42,10 @@ internal sealed class EndpointSetTracker
     }
 
     /// <summary>The effective endpoint set after the last event.</summary>
-    public IReadOnlyCollection<EndPoint> Current => _current;
+    public IReadOnlyCollection<EndPoint> Current => _current.Keys;
+
+    /// <summary>The effective set with each endpoint's metadata, as last emitted.</summary>
+    public IReadOnlyCollection<KubernetesEndpoint> CurrentEndpoints => _current.Values;
 
     /// <summary>Whether a complete snapshot (a reset) has been applied.</summary>
     public bool IsSynchronized { get; private set; }
@@ -99,12 +106,13 @@ internal sealed class EndpointSetTracker
         }
     }
 
-    /// <summary>Applies one event and returns the net changes: inserts first, then removes.</summary>
-    public IReadOnlyList<Change<EndPoint>> Apply(SliceEvent sliceEvent)
+    /// <summary>Applies one event and returns the net changes: inserts first, then updates (an endpoint that stays with
+    /// new metadata), then removes.</summary>
+    public IReadOnlyList<Change<KubernetesEndpoint>> Apply(SliceEvent sliceEvent)
     {
         ArgumentNullException.ThrowIfNull(sliceEvent);
         var modeBefore = Mode();
-        List<Change<EndPoint>> changes;
+        List<Change<KubernetesEndpoint>> changes;
         switch (sliceEvent.Kind)
         {
             case SliceEventKind.Reset:
@@ -140,8 +148,14 @@ internal sealed class EndpointSetTracker
 
         if (changes.Count > 0)
         {
-            var inserted = changes.Count(c => c.Kind == ChangeKind.Insert);
-            Log.EndpointsChanged(_logger, _service, inserted, changes.Count - inserted, _current.Count);
+            int inserted = 0, removed = 0;
+            foreach (var change in changes)
+            {
+                if (change.Kind == ChangeKind.Insert) inserted++;
+                else if (change.Kind == ChangeKind.Remove) removed++;
+            }
+
+            Log.EndpointsChanged(_logger, _service, inserted, removed, _current.Count);
         }
 
         return changes;
@@ -149,10 +163,12 @@ internal sealed class EndpointSetTracker
 
     private ProjectedSlice Store(string key, V1EndpointSlice slice)
     {
-        if (_slices.TryGetValue(key, out var old)) Count(old, -1);
+        // The new contribution first, then the old one withdrawn: an endpoint the slice still lists never drops to
+        // a zero count, so its entries stay in place instead of being removed and added again.
         var projected = _projector.Project(key, slice);
-        _slices[key] = projected;
         Count(projected, +1);
+        if (_slices.TryGetValue(key, out var old)) Count(old, -1);
+        _slices[key] = projected;
         return projected;
     }
 
@@ -174,9 +190,19 @@ internal sealed class EndpointSetTracker
         var counts = _families[(int)family];
         counts.Slices += delta;
         if (slice.HasPort) counts.SlicesWithPort += delta;
-        foreach (var endpoint in slice.Ready) counts.Adjust(counts.Ready, endpoint, delta);
-        foreach (var endpoint in slice.Fallback) counts.Adjust(counts.Fallback, endpoint, delta);
-        foreach (var endpoint in slice.NotReady) counts.Adjust(counts.NotReady, endpoint, delta);
+        foreach (var endpoint in slice.Ready)
+        {
+            counts.Adjust(counts.Ready, endpoint.EndPoint, delta);
+            List(endpoint, delta);
+        }
+
+        foreach (var endpoint in slice.Fallback)
+        {
+            counts.Adjust(counts.Fallback, endpoint.EndPoint, delta);
+            List(endpoint, delta);
+        }
+
+        foreach (var endpoint in slice.NotReady) counts.Adjust(counts.NotReady, endpoint.EndPoint, delta);
         var unusable = slice.HasPort ? counts.BadAddress : counts.MissingPort;
         foreach (var key in slice.Unusable) Adjust(unusable, key, delta);
     }
@@ -193,29 +219,36 @@ internal sealed class EndpointSetTracker
         return true;
     }
 
-    /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
-    private List<Change<EndPoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after, SetMode mode)
+    /// <summary>Adds (or withdraws) a slice's listing of an endpoint as a candidate for the set.</summary>
+    private void List(KubernetesEndpoint endpoint, int delta)
     {
-        var touched = new List<EndPoint>(
-            (after is null ? 0 : after.Ready.Length + after.Fallback.Length) + (before is null ? 0 : before.Ready.Length + before.Fallback.Length));
-        if (after is not null) { touched.AddRange(after.Ready); touched.AddRange(after.Fallback); }
-        if (before is not null) { touched.AddRange(before.Ready); touched.AddRange(before.Fallback); }
-
-        var inserts = new List<Change<EndPoint>>();
-        var removes = new List<Change<EndPoint>>();
-        foreach (var endpoint in touched)
+        if (delta > 0)
         {
-            var wanted = IsWanted(endpoint, mode);
-            if (wanted && _current.Add(endpoint)) inserts.Add(Change.Insert(endpoint));
-            else if (!wanted && _current.Remove(endpoint)) removes.Add(Change.Remove(endpoint));
+            ref var listings = ref CollectionsMarshal.GetValueRefOrAddDefault(_listings, endpoint.EndPoint, out _);
+            (listings ??= new Listings()).Add(endpoint);
         }
+        else if (_listings.TryGetValue(endpoint.EndPoint, out var listings) && listings.Remove(endpoint))
+        {
+            _listings.Remove(endpoint.EndPoint);
+        }
+    }
 
-        inserts.AddRange(removes);
-        return inserts;
+    /// <summary>Only the endpoints of the changed slice can have changed: check just those.</summary>
+    private List<Change<KubernetesEndpoint>> Reconcile(ProjectedSlice? before, ProjectedSlice? after, SetMode mode)
+    {
+        var changes = new Changes();
+        if (after is not null) { Check(after.Ready); Check(after.Fallback); }
+        if (before is not null) { Check(before.Ready); Check(before.Fallback); }
+        return changes.ToList();
+
+        void Check(KubernetesEndpoint[] endpoints)
+        {
+            foreach (var endpoint in endpoints) Settle(endpoint.EndPoint, IsWanted(endpoint.EndPoint, mode), ref changes);
+        }
     }
 
     /// <summary>The family choice or the fallback flipped (or a reset): diff the whole desired set.</summary>
-    private List<Change<EndPoint>> Recompute()
+    private List<Change<KubernetesEndpoint>> Recompute()
     {
         var mode = Mode();
         var desired = new HashSet<EndPoint>();
@@ -225,19 +258,27 @@ internal sealed class EndpointSetTracker
             desired.UnionWith((mode.Fallback ? _families[family].Fallback : _families[family].Ready).Keys);
         }
 
-        var changes = new List<Change<EndPoint>>();
-        foreach (var endpoint in desired)
+        var changes = new Changes();
+        foreach (var endpoint in desired) Settle(endpoint, wanted: true, ref changes);
+        foreach (var endpoint in _current.Keys.Where(e => !desired.Contains(e)).ToList()) Settle(endpoint, wanted: false, ref changes);
+        return changes.ToList();
+    }
+
+    /// <summary>Brings one endpoint of the effective set up to date: in or out, and with its chosen metadata.</summary>
+    private void Settle(EndPoint endpoint, bool wanted, ref Changes changes)
+    {
+        if (!wanted)
         {
-            if (_current.Add(endpoint)) changes.Add(Change.Insert(endpoint));
+            if (_current.Remove(endpoint, out var gone)) (changes.Removes ??= []).Add(Change.Remove(gone));
+            return;
         }
 
-        foreach (var endpoint in _current.Where(e => !desired.Contains(e)).ToList())
-        {
-            _current.Remove(endpoint);
-            changes.Add(Change.Remove(endpoint));
-        }
-
-        return changes;
+        var chosen = _listings[endpoint].Chosen;
+        ref var emitted = ref CollectionsMarshal.GetValueRefOrAddDefault(_current, endpoint, out var present);
+        if (!present) (changes.Inserts ??= []).Add(Change.Insert(chosen));
+        else if (!emitted!.Equals(chosen)) (changes.Updates ??= []).Add(Change.Update(chosen));
+        else return;
+        emitted = chosen;
     }
 
     private bool IsWanted(EndPoint endpoint, SetMode mode)
@@ -286,6 +327,84 @@ internal sealed class EndpointSetTracker
         }
 
         return $"{slice.Metadata!.NamespaceProperty}/{name}";
+    }
+
+    /// <summary>Changes of one event, in the order they are reported.</summary>
+    private struct Changes
+    {
+        public List<Change<KubernetesEndpoint>>? Inserts;
+        public List<Change<KubernetesEndpoint>>? Updates;
+        public List<Change<KubernetesEndpoint>>? Removes;
+
+        public readonly List<Change<KubernetesEndpoint>> ToList()
+        {
+            var all = new List<Change<KubernetesEndpoint>>((Inserts?.Count ?? 0) + (Updates?.Count ?? 0) + (Removes?.Count ?? 0));
+            if (Inserts is not null) all.AddRange(Inserts);
+            if (Updates is not null) all.AddRange(Updates);
+            if (Removes is not null) all.AddRange(Removes);
+            return all;
+        }
+    }
+
+    /// <summary>
+    /// The slices' listings of one endpoint as ready or serving-and-terminating (usually one). The chosen metadata is
+    /// that of the best conditions (ready, then serving and terminating), the first slice by name among equals, so
+    /// the choice does not depend on the order of events.
+    /// </summary>
+    private sealed class Listings
+    {
+        private KubernetesEndpoint? _first;
+        private List<KubernetesEndpoint>? _more;
+
+        public KubernetesEndpoint Chosen
+        {
+            get
+            {
+                var best = _first!;
+                if (_more is null) return best;
+                foreach (var other in _more)
+                {
+                    if (Better(other, best)) best = other;
+                }
+
+                return best;
+            }
+        }
+
+        public void Add(KubernetesEndpoint endpoint)
+        {
+            if (_first is null) _first = endpoint;
+            else (_more ??= []).Add(endpoint);
+        }
+
+        /// <summary>Withdraws a listing (the very object added: a slice's old projection); returns whether none is left.</summary>
+        public bool Remove(KubernetesEndpoint endpoint)
+        {
+            if (ReferenceEquals(_first, endpoint))
+            {
+                _first = null;
+                if (_more is { Count: > 0 })
+                {
+                    _first = _more[^1];
+                    _more.RemoveAt(_more.Count - 1);
+                }
+            }
+            else
+            {
+                var index = _more?.FindIndex(e => ReferenceEquals(e, endpoint)) ?? -1;
+                if (index >= 0) _more!.RemoveAt(index);
+            }
+
+            return _first is null;
+        }
+
+        private static bool Better(KubernetesEndpoint a, KubernetesEndpoint b)
+        {
+            var rank = Rank(a).CompareTo(Rank(b));
+            return rank < 0 || (rank == 0 && string.CompareOrdinal(a.SliceName, b.SliceName) < 0);
+        }
+
+        private static int Rank(KubernetesEndpoint endpoint) => endpoint.Ready ? 0 : 1;
     }
 
     private sealed class FamilyCounts

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
@@ -7,19 +5,19 @@ namespace Reactive.K8sLb.Internal;
 /// fallback, and (for the endpoint gauges) the endpoints it lists that cannot be used. A slice of an unknown address
 /// type or without the named port contributes no usable endpoint.
 /// </summary>
-internal sealed class ProjectedSlice(SliceFamily? family, EndPoint[] ready, EndPoint[] fallback, bool hasPort = true, EndPoint[]? notReady = null, string[]? unusable = null)
+internal sealed class ProjectedSlice(SliceFamily? family, KubernetesEndpoint[] ready, KubernetesEndpoint[] fallback, bool hasPort = true, KubernetesEndpoint[]? notReady = null, string[]? unusable = null)
 {
     public static ProjectedSlice None { get; } = new(null, [], [], hasPort: false);
 
     /// <summary>Null when the slice's address type is unknown (it counts towards no family).</summary>
     public SliceFamily? Family { get; } = family;
 
-    public EndPoint[] Ready { get; } = ready;
+    public KubernetesEndpoint[] Ready { get; } = ready;
 
-    public EndPoint[] Fallback { get; } = fallback;
+    public KubernetesEndpoint[] Fallback { get; } = fallback;
 
     /// <summary>Endpoints neither ready nor serving-and-terminating (never used).</summary>
-    public EndPoint[] NotReady { get; } = notReady ?? [];
+    public KubernetesEndpoint[] NotReady { get; } = notReady ?? [];
 
     /// <summary>
     /// The endpoints without a usable address, by their first address text: every endpoint of a slice of an unknown

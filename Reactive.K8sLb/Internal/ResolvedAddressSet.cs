@@ -23,6 +23,9 @@ internal sealed class ResolvedAddressSet(string subject, TimeSpan firstSnapshotW
 
     public int Count => _addresses.Count;
 
+    /// <summary>A snapshot of the current addresses.</summary>
+    public BalancerAddress[] Addresses => [.. _addresses.Values];
+
     public bool IsSynchronized { get; private set; }
 
     /// <summary>Applies a plain change stream's changes: the first change counts as synchronisation.</summary>

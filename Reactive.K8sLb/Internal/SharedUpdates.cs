@@ -17,9 +17,10 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
     private readonly object _gate = new();
     private readonly List<IObserver<DiscoveryUpdate>> _observers = [];
 
-    // The current set in arrival order.
-    private readonly Dictionary<EndPoint, bool> _current = [];
+    // The current set in arrival order, with each endpoint's latest metadata.
+    private readonly Dictionary<EndPoint, KubernetesEndpoint> _current = [];
     private DiscoveryStatus? _status;
+    private Telemetry.DiscoveryInstance? _source;
     private SingleAssignmentDisposable? _connection;
 
     public IDisposable Subscribe(IObserver<DiscoveryUpdate> observer)
@@ -31,7 +32,7 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
             if (_status is { } status)
             {
                 // A replay that throws must not leave an observer that no handle can remove (the watch would never stop).
-                observer.OnNext(new DiscoveryUpdate([.. _current.Keys.Select(Change.Insert)], status));
+                observer.OnNext(new DiscoveryUpdate([.. _current.Values.Select(Change.Insert)], status) { Source = _source });
             }
 
             _observers.Add(observer);
@@ -63,13 +64,14 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
         lock (_gate)
         {
             if (!ReferenceEquals(connection, _connection)) return;
-            foreach (var change in update.Changes)
+            foreach (var change in update.EndpointChanges)
             {
-                if (change.Kind == ChangeKind.Insert) _current[change.Item] = true;
-                else _current.Remove(change.Item);
+                if (change.Kind == ChangeKind.Remove) _current.Remove(change.Item.EndPoint);
+                else _current[change.Item.EndPoint] = change.Item;
             }
 
             _status = update.Status;
+            _source = update.Source ?? _source;
             NotifyEach([.. _observers], observer => observer.OnNext(update));
         }
     }
@@ -113,5 +115,6 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
         _connection = null;
         _current.Clear();
         _status = null;
+        _source = null;
     }
 }

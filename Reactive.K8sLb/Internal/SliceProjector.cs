@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// Turns one EndpointSlice into endpoints, following the discovery.k8s.io/v1 semantics: <c>ready == null</c> means
+/// Turns one EndpointSlice into endpoints with their metadata (<see cref="KubernetesEndpoint"/>), following the discovery.k8s.io/v1 semantics: <c>ready == null</c> means
 /// ready, <c>serving == null</c> defers to ready, <c>terminating == null</c> means false. Warnings about a slice are
 /// logged once per slice (until it is forgotten), so a bad slice that keeps being modified does not flood the log.
 /// </summary>
@@ -35,7 +35,7 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
         var portNumber = ResolvePort(key, slice);
         if (portNumber is null) return new ProjectedSlice(family, [], [], hasPort: false, unusable: Keys(slice.Endpoints));
 
-        List<EndPoint>? ready = null, fallback = null, notReady = null;
+        List<KubernetesEndpoint>? ready = null, fallback = null, notReady = null;
         List<string>? unusable = null;
         foreach (var endpoint in slice.Endpoints)
         {
@@ -62,13 +62,32 @@ internal sealed class SliceProjector(ServicePort port, ILogger logger)
                 continue;
             }
 
-            (isReady ? ready ??= [] : isServing && isTerminating ? fallback ??= [] : notReady ??= []).Add(parsed);
+            var pod = endpoint.TargetRef is { Kind: "Pod" } target ? target : null;
+            var described = new KubernetesEndpoint(parsed)
+            {
+                PodName = pod?.Name,
+                PodNamespace = pod?.NamespaceProperty,
+                NodeName = endpoint.NodeName,
+                Zone = endpoint.Zone,
+                Hostname = endpoint.Hostname,
+                SliceName = slice.Metadata?.Name,
+                Ready = isReady,
+                Serving = isServing,
+                Terminating = isTerminating,
+                ZoneHints = Names(endpoint.Hints?.ForZones?.Select(z => z?.Name)),
+                NodeHints = Names(endpoint.Hints?.ForNodes?.Select(n => n?.Name)),
+            };
+            (isReady ? ready ??= [] : isServing && isTerminating ? fallback ??= [] : notReady ??= []).Add(described);
         }
 
         return new ProjectedSlice(family, Distinct(ready), Distinct(fallback), notReady: Distinct(notReady), unusable: unusable?.Distinct(StringComparer.Ordinal).ToArray());
     }
 
-    private static EndPoint[] Distinct(List<EndPoint>? endpoints) => endpoints?.Distinct().ToArray() ?? [];
+    /// <summary>One entry per <see cref="EndPoint"/> (the first listed wins).</summary>
+    private static KubernetesEndpoint[] Distinct(List<KubernetesEndpoint>? endpoints) =>
+        endpoints?.Distinct(KubernetesEndpoint.ByEndPoint).ToArray() ?? [];
+
+    private static string[] Names(IEnumerable<string?>? names) => names is null ? [] : [.. names.OfType<string>()];
 
     /// <summary>An endpoint that yields no <see cref="EndPoint"/>, for counting: its first address text.</summary>
     private static string? KeyOf(V1Endpoint? endpoint) => endpoint?.Addresses?.FirstOrDefault(a => !string.IsNullOrEmpty(a));

@@ -53,8 +53,11 @@ public static class ChangeObservableExtensions
     /// <summary>
     /// Buffers changes until the source has been quiet for <paramref name="quiet"/>, or until
     /// <paramref name="maxDelay"/> has passed since the first buffered change (so constant churn cannot starve the
-    /// output, as it does with Throttle); then emits the NET changes in one burst: an Insert and a Remove of the same
-    /// item cancel in either order, and the surviving changes keep their order. When <paramref name="quiet"/> is zero,
+    /// output, as it does with Throttle); then emits the NET changes in one burst, per item identity
+    /// (<paramref name="comparer"/>): an Insert then a Remove cancel; a Remove then an Insert cancel when the inserted
+    /// value equals the removed one (<see cref="EqualityComparer{T}.Default"/>) and are an <see cref="ChangeKind.Update"/>
+    /// otherwise; an Insert then an Update is an Insert of the new value; Updates collapse to the last; an Update then
+    /// a Remove is a Remove. The surviving changes keep their order. When <paramref name="quiet"/> is zero,
     /// changes pass through unchanged. On completion or error the buffered changes are emitted first, then the
     /// completion or error is passed on. Disposal drops what is buffered.
     /// </summary>
@@ -63,7 +66,8 @@ public static class ChangeObservableExtensions
     /// <param name="quiet">The quiet window. Must not be negative.</param>
     /// <param name="maxDelay">The longest a change is held. Must be at least <paramref name="quiet"/>.</param>
     /// <param name="scheduler">The scheduler for the timers.</param>
-    /// <param name="comparer">Item equality for cancellation; <see langword="null"/> for the default.</param>
+    /// <param name="comparer">Item identity for netting (for <see cref="KubernetesEndpoint"/>s, compare their
+    /// <see cref="KubernetesEndpoint.EndPoint"/>); <see langword="null"/> for the default equality.</param>
     /// <param name="leading">When <see langword="true"/>, a change that arrives after the source has been quiet for
     /// <paramref name="quiet"/> is emitted at once, and only the changes that follow it within the window are
     /// buffered. Default <see langword="false"/>: every change waits for the quiet window.</param>

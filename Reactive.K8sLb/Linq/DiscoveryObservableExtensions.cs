@@ -12,8 +12,8 @@ public static class DiscoveryObservableExtensions
 {
     /// <summary>
     /// Keeps the endpoints that satisfy <paramref name="predicate"/>. It is evaluated once per endpoint when it is
-    /// inserted; the endpoint's later remove passes exactly when its insert did, so the set stays consistent even for a
-    /// predicate whose answer changes. A predicate that throws excludes that endpoint (it never ends the stream). Updates
+    /// inserted; the endpoint's later updates (<see cref="DiscoveryUpdate.EndpointChanges"/>) and remove pass exactly
+    /// when its insert did, so the set stays consistent even for a predicate whose answer changes. A predicate that throws excludes that endpoint (it never ends the stream). Updates
     /// whose changes are all filtered out are still emitted, with their status.
     /// </summary>
     /// <param name="source">The discovery source.</param>
@@ -33,7 +33,7 @@ public static class DiscoveryObservableExtensions
     /// <summary>
     /// Shares one subscription of <paramref name="source"/> (for Kubernetes discovery: one LIST and WATCH) among every
     /// subscriber, reference-counted: it starts with the first subscriber and stops when the last one leaves. A late
-    /// subscriber first receives the current set as inserts, with the current status (so it sees the first snapshot
+    /// subscriber first receives the current set as inserts (with each endpoint's latest metadata), with the current status (so it sees the first snapshot
     /// even when it is empty), then the live updates.
     /// </summary>
     /// <param name="source">The discovery source.</param>
