@@ -11,7 +11,7 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
 {
     private readonly List<(LogLevel Level, EventId EventId, string Message)> _entries = [];
     private readonly List<(EventId EventId, Exception Exception)> _exceptions = [];
-    private readonly List<(EventId EventId, string Message, IReadOnlyList<object> Scopes)> _scoped = [];
+    private readonly List<(EventId EventId, string Message, IReadOnlyList<object> Scopes, string Category)> _scoped = [];
     private readonly AsyncLocal<ImmutableStack<object>> _scopes = new();
 
     /// <summary>A snapshot of the entries recorded so far.</summary>
@@ -39,7 +39,7 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
     }
 
     /// <summary>The entries with the scope states active when each was written (outermost first).</summary>
-    public IReadOnlyList<(EventId EventId, string Message, IReadOnlyList<object> Scopes)> ScopedEntries
+    public IReadOnlyList<(EventId EventId, string Message, IReadOnlyList<object> Scopes, string Category)> ScopedEntries
     {
         get
         {
@@ -50,7 +50,7 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         }
     }
 
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this);
+    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
 
     public void AddProvider(ILoggerProvider provider)
     {
@@ -60,17 +60,17 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
     {
     }
 
-    private void Add(LogLevel level, EventId eventId, string message, Exception? exception)
+    private void Add(LogLevel level, EventId eventId, string message, Exception? exception, string category)
     {
         lock (_entries)
         {
             _entries.Add((level, eventId, message));
-            _scoped.Add((eventId, message, (_scopes.Value ?? ImmutableStack<object>.Empty).Reverse().ToArray()));
+            _scoped.Add((eventId, message, (_scopes.Value ?? ImmutableStack<object>.Empty).Reverse().ToArray(), category));
             if (exception is not null) _exceptions.Add((eventId, exception));
         }
     }
 
-    private sealed class CapturingLogger(CapturingLoggerFactory owner) : ILogger
+    private sealed class CapturingLogger(CapturingLoggerFactory owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull
@@ -83,7 +83,7 @@ internal sealed class CapturingLoggerFactory : ILoggerFactory
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Add(logLevel, eventId, formatter(state, exception), exception);
+            owner.Add(logLevel, eventId, formatter(state, exception), exception, category);
     }
 
     private sealed class Scope(Action end) : IDisposable

@@ -39,6 +39,8 @@ namespace Reactive.K8sLb.Internal;
 internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
 {
     /// <summary>How long calls may wait for the first snapshot before they fail with <c>Unavailable</c>.</summary>
+    private const string LoggerCategory = "Reactive.K8sLb.Resolver";
+
     public static readonly TimeSpan DefaultFirstSnapshotWait = TimeSpan.FromSeconds(10);
 
     private readonly object _gate = new();
@@ -47,7 +49,10 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
     private readonly object _publishGate = new();
     private readonly IScheduler _scheduler;
     private readonly ServiceConfig? _serviceConfig;
-    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggerFactory;
+
+    // Replaced by a logger in the Service's scope once an update says which Service the addresses come from.
+    private volatile ILogger _logger;
     private readonly string _target;
     private readonly TimeSpan _firstSnapshotWait;
     private readonly Func<ChangeSinkResolver, IDisposable>? _connect;
@@ -96,7 +101,8 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         _target = target;
         _scheduler = scheduler;
         _serviceConfig = serviceConfig;
-        _logger = loggerFactory.CreateLogger("Reactive.K8sLb.Resolver");
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger(LoggerCategory);
         _connect = connect;
         _firstSnapshotWait = firstSnapshotWait ?? DefaultFirstSnapshotWait;
         _set = new ResolvedAddressSet(subject ?? target, _firstSnapshotWait);
@@ -176,6 +182,7 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         {
             if (_disposed) return;
             if (update.Source is { } source) IdentifyLocked(source);
+            StampIdentityLocked(changes);
             var wasSynchronized = _set.IsSynchronized;
             var pendingBefore = _set.PendingChanges;
             var changed = _set.Apply(changes, status, skippedEndpoints, out var startedFailing);
@@ -261,6 +268,30 @@ internal sealed class ChangeSinkResolver : Resolver, IDiscoveryUpdateSink
         var @namespace = source.Namespace;
         if (_identity is { } known && known.Service == source.Service && known.Namespace == @namespace) return;
         _identity = new ServiceIdentity(source.Service, @namespace);
+
+        // A k8s:/// resolver's factory is already in the Service's scope; a BalancedChannel's learns it here.
+        if (_loggerFactory is not ServiceScopedLoggerFactory)
+        {
+            _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(source.Service, @namespace)).CreateLogger(LoggerCategory);
+        }
+    }
+
+    /// <summary>
+    /// Puts the <see cref="ServiceIdentity"/> on the addresses entering the set (not yet published, so no balancer reads
+    /// them concurrently). The balancer takes it from there: grpc-dotnet hands a balancer none of a resolver result's
+    /// attributes (its ConnectionManager builds every ChannelState with empty ones).
+    /// </summary>
+    private void StampIdentityLocked(IReadOnlyList<Change<BalancerAddress>> changes)
+    {
+        if (_identity is not { } identity) return;
+        foreach (var change in changes)
+        {
+            if (change.Kind == ChangeKind.Remove) continue;
+            if (!change.Item.Attributes.TryGetValue(ServiceIdentity.AttributeKey, out var stamped) || stamped != identity)
+            {
+                change.Item.Attributes.Set(ServiceIdentity.AttributeKey, identity);
+            }
+        }
     }
 
     /// <summary>The Service the addresses come from, once an update from one of the library's sources told it. Internal for testing.</summary>
