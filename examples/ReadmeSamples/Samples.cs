@@ -83,6 +83,19 @@ public static class Samples
         return channel;
     }
 
+    /// <summary>README: "Endpoint metadata".</summary>
+    public static void EndpointMetadata(DiscoveryConfig config, BalancedChannel channel)
+    {
+        var hostOverride = new BalancerAttributesKey<string>("HostOverride");
+        KubernetesDiscovery.Observe(config).ApplyTo(channel, (KubernetesEndpoint endpoint) =>
+        {
+            var ip = (IPEndPoint)endpoint.EndPoint;
+            var address = new BalancerAddress(ip.Address.ToString(), ip.Port);
+            address.Attributes.Set(hostOverride, $"{endpoint.PodName}.greeter.demo.svc");
+            return address;
+        });
+    }
+
     /// <summary>README: "Configuration" (every option at its default).</summary>
     public static DiscoveryConfig Configuration()
     {
