@@ -107,5 +107,47 @@ public sealed class ObservabilityScenarioTests
         Assert.That(unscoped.Select(e => $"{e.EventId}: {e.Message}"), Is.Empty, "every message names the Service and namespace");
     }
 
+    [Test]
+    public async Task Observe_OutageThenRecovery_StatusGaugeGoesHealthyFailingHealthy_AndTheEndpointsStay()
+    {
+        var name = "outage-" + Guid.NewGuid().ToString("N")[..8];
+        using var recorder = new InstrumentRecorder();
+        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        var service = emulator.AddService(Ns, name, new EmulatedServicePort("grpc", 5000));
+        service.AddPod("10.7.0.1");
+        service.AddPod("10.7.0.2");
+        var config = new DiscoveryConfig(name, "grpc")
+        {
+            Namespace = Ns,
+            ClientConfiguration = emulator.ClientConfiguration,
+            Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(20), maximum: TimeSpan.FromMilliseconds(100)),
+        };
+        double Health(string health) => recorder.Gauge("k8slb.discovery.status", name, (DiscoveryGauges.HealthTag, health));
+
+        using (KubernetesDiscovery.Observe(config).Subscribe(_ => { }))
+        {
+            await Eventually.That(() => Health("healthy") == 1, Timeout, "healthy");
+            Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(2));
+
+            var outage = emulator.FailRequests(503, "the API server is shutting down");
+            emulator.DropAllWatches();
+            double ServerErrors() => recorder.Sum("k8slb.api.requests", name, ("k8slb.api.outcome", "server_error"), ("http.response.status_code", 503));
+            await Eventually.That(() => Health("failing") == 1 && ServerErrors() > 0, Timeout, "failing during the outage, a 503 counted");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(Health("healthy"), Is.Zero);
+                Assert.That(Health("connecting"), Is.Zero);
+                Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(2), "the last known set stays");
+                Assert.That(recorder.Gauge("k8slb.discovery.unsynchronized", name), Is.Zero);
+            }
+
+            outage.Dispose();
+            await Eventually.That(() => Health("healthy") == 1, Timeout, "healthy again after the outage");
+            Assert.That(recorder.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list"), ("k8slb.api.outcome", "ok")), Is.EqualTo(1), "resumed by resourceVersion: no relist");
+        }
+
+        Assert.That(recorder.Observe("k8slb.discovery.status", name), Is.Empty, "a disposed discovery leaves the gauges");
+    }
+
     private static string Ip(GreeterPods pods, string pod) => pods.EndPoint(pod).Address.ToString();
 }
