@@ -155,7 +155,7 @@ public sealed class DataPathMetricsTests : EmulatorFixture
         double BuildFailed() => recorder.Gauge(Unused, name, (DiscoveryGauges.ReasonTag, "build_failed"));
 
         await Eventually.That(() => BuildFailed() == 1, "the endpoint whose build threw is counted");
-        Assert.That(recorder.Gauge(Endpoints, name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(3), "discovery still sees it ready");
+        Assert.That(recorder.Gauge(Endpoints, name, (DiscoveryGauges.StateTag, "ready")), Is.EqualTo(2), "the channel has the other two; the refused one counts as unused only");
         service.ScaleTo(2, Ip);
 
         await Eventually.That(() => BuildFailed() == 0, "it left the set");

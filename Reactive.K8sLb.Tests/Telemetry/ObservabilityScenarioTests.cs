@@ -149,5 +149,35 @@ public sealed class ObservabilityScenarioTests
         Assert.That(recorder.Observe("k8slb.discovery.status", name), Is.Empty, "a disposed discovery leaves the gauges");
     }
 
+    [Test]
+    public async Task BuildRefusesEveryEndpoint_HealthCheckIsUnhealthyWithTheReason_AndTheChannelCountsNone()
+    {
+        var name = "refused-" + Guid.NewGuid().ToString("N")[..8];
+        using var recorder = new InstrumentRecorder();
+        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        var service = emulator.AddService(Ns, name, new EmulatedServicePort("grpc", 5000));
+        service.AddPod("10.8.0.1");
+        service.AddPod("10.8.0.2");
+        var config = new DiscoveryConfig(name, "grpc") { Namespace = Ns, ClientConfiguration = emulator.ClientConfiguration, ReportHealth = true };
+        using var channel = BalancedChannel.Create();
+        var check = new Reactive.K8sLb.HealthChecks.KubernetesDiscoveryHealthCheck(s => s.Service == name);
+
+        using var subscription = KubernetesDiscovery.Observe(config).ApplyTo(channel, (System.Net.EndPoint _) => throw new InvalidOperationException("no certificate for this pod"));
+        await Eventually.That(
+            () => recorder.Gauge("k8slb.discovery.endpoints.unused", name, (DiscoveryGauges.ReasonTag, "build_failed")) == 2,
+            Timeout,
+            "both endpoints refused by the build");
+
+        var result = check.Check(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy);
+        var entry = (IReadOnlyDictionary<string, object>)result.Data[$"{Ns}/{name}"];
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(recorder.Gauge("k8slb.discovery.endpoints", name), Is.Zero, "nothing reaches the channel");
+            Assert.That(entry["health"], Is.EqualTo("Unhealthy"));
+            Assert.That(entry["endpoints"], Is.Zero);
+            Assert.That(entry["reason"], Is.EqualTo($"the build function failed for all 2 endpoints of Service {Ns}/{name}"));
+        }
+    }
+
     private static string Ip(GreeterPods pods, string pod) => pods.EndPoint(pod).Address.ToString();
 }

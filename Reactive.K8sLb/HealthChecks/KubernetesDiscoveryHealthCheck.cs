@@ -34,7 +34,7 @@ internal sealed class KubernetesDiscoveryHealthCheck : IHealthCheck
             .Where(s => s.ReportsHealth && _include(s))
             .Select(s => (Key: KeyOf(s), Snapshot: s, Assessment: Assess(s)))
             .OrderBy(d => d.Key, StringComparer.Ordinal)
-            .ThenBy(d => d.Assessment.Health)
+            .ThenBy(d => d.Snapshot.Id)
             .ToList();
         if (discoveries.Count == 0)
         {
@@ -49,7 +49,7 @@ internal sealed class KubernetesDiscoveryHealthCheck : IHealthCheck
             var entry = new Dictionary<string, object>(StringComparer.Ordinal)
             {
                 ["health"] = assessment.Health.ToString(),
-                ["endpoints"] = snapshot.Counts.Resolved,
+                ["endpoints"] = snapshot.Usable,
                 ["discovery"] = snapshot.Status.Health.ToString(),
                 ["synchronized"] = snapshot.Status.IsSynchronized,
             };
@@ -75,14 +75,19 @@ internal sealed class KubernetesDiscoveryHealthCheck : IHealthCheck
         if (status.Health == DiscoveryHealth.Failing)
         {
             // The set in force is the last one known; it is only useful if it is not empty.
-            return snapshot.Counts.Resolved > 0
+            return snapshot.Usable > 0
                 ? (HealthStatus.Degraded, status.Message ?? "discovery is failing; the last known endpoints stay in use")
                 : (HealthStatus.Unhealthy, status.Message ?? "discovery is failing and the last known set is empty");
         }
 
         // Synchronized and not failing: the pipeline gives an empty set its reason as the message ("no ready endpoints
         // for Service ns/name", a port no slice defines, no slices) and a non-empty set no message.
-        return status.Message is { } empty ? (HealthStatus.Unhealthy, empty) : (HealthStatus.Healthy, null);
+        if (status.Message is { } empty) return (HealthStatus.Unhealthy, empty);
+
+        // Endpoints exist, but the build function refused every one of them: the channel has no address.
+        return snapshot.Usable > 0
+            ? (HealthStatus.Healthy, null)
+            : (HealthStatus.Unhealthy, string.Create(CultureInfo.InvariantCulture, $"the build function failed for all {snapshot.BuildFailed} endpoints of Service {KeyOf(snapshot)}"));
     }
 
     private static string KeyOf(DiscoverySnapshot snapshot) =>

@@ -55,7 +55,7 @@ internal static class DiscoveryApplier
                 update =>
                 {
                     var mapped = builder.Map(update.EndpointChanges);
-                    update.Source?.SetBuildFailed(builder.Skipped);
+                    update.Source?.SetBuildFailed(builder, builder.Skipped);
                     sink.Apply(mapped, update, builder.Skipped);
                 },
                 tx.OnError,
@@ -67,7 +67,7 @@ internal static class DiscoveryApplier
             {
                 foreach (var mapped in builder.Map(update.EndpointChanges)) ObserverGuard.Notify(logger, () => tx.OnNext(mapped));
 
-                update.Source?.SetBuildFailed(builder.Skipped);
+                update.Source?.SetBuildFailed(builder, builder.Skipped);
             },
             error => ObserverGuard.Notify(logger, () => tx.OnError(error)),
             () => ObserverGuard.Notify(logger, tx.OnCompleted)));

@@ -19,7 +19,7 @@ internal static class DiscoveryGauges
             "k8slb.discovery.endpoints",
             ObserveEndpoints,
             unit: "{endpoint}",
-            description: "Endpoints in the resolved set, by state: ready, or serving_terminating (the fallback used while no endpoint is ready).");
+            description: "Endpoints in the channel's address set, by state: ready, or serving_terminating (the fallback used while no endpoint is ready). An endpoint the build refused counts as unused (build_failed) instead.");
         Instrumentation.Meter.CreateObservableUpDownCounter(
             "k8slb.discovery.endpoints.unused",
             ObserveUnused,
@@ -46,8 +46,8 @@ internal static class DiscoveryGauges
     {
         foreach (var (tags, group) in Grouped())
         {
-            yield return new Measurement<long>(group.Sum(s => s.Counts.Ready), With(tags, StateTag, "ready"));
-            yield return new Measurement<long>(group.Sum(s => s.Counts.ServingTerminating), With(tags, StateTag, "serving_terminating"));
+            yield return new Measurement<long>(group.Sum(s => s.InChannel.Ready), With(tags, StateTag, "ready"));
+            yield return new Measurement<long>(group.Sum(s => s.InChannel.ServingTerminating), With(tags, StateTag, "serving_terminating"));
         }
     }
 

@@ -10,8 +10,12 @@ internal sealed class DiscoveryInstance(string service, string? @namespace, bool
     private readonly object _gate = new();
     private string? _namespace = @namespace;
     private DiscoveryStatus _status = DiscoveryStatus.Connecting;
+    private static long s_lastId;
+    private readonly Dictionary<object, int> _buildFailed = [];
     private EndpointCounts _counts;
-    private int _buildFailed;
+
+    /// <summary>A process-wide sequence number: a stable order among discoveries of one Service.</summary>
+    public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
     public string Service { get; } = service;
 
@@ -37,17 +41,40 @@ internal sealed class DiscoveryInstance(string service, string? @namespace, bool
         }
     }
 
-    /// <summary>How many endpoints the <c>build</c> function refused (threw or returned null) in the set applied last.</summary>
-    public void SetBuildFailed(int count)
+    /// <summary>
+    /// How many endpoints of the set <paramref name="applier"/> applied last its <c>build</c> function refused (threw or
+    /// returned null). Several appliers can share one discovery (<c>Share()</c>): the worst of them counts.
+    /// </summary>
+    public void SetBuildFailed(object applier, int count)
     {
-        lock (_gate) _buildFailed = count;
+        lock (_gate)
+        {
+            if (count == 0) _buildFailed.Remove(applier);
+            else _buildFailed[applier] = count;
+        }
     }
 
     public DiscoverySnapshot Read()
     {
-        lock (_gate) return new DiscoverySnapshot(Service, _namespace, ReportsHealth, _status, _counts, _buildFailed);
+        lock (_gate) return new DiscoverySnapshot(Id, Service, _namespace, ReportsHealth, _status, _counts, _buildFailed.Count == 0 ? 0 : _buildFailed.Values.Max());
     }
 }
 
 /// <summary>A consistent reading of a <see cref="DiscoveryInstance"/>.</summary>
-internal readonly record struct DiscoverySnapshot(string Service, string? Namespace, bool ReportsHealth, DiscoveryStatus Status, EndpointCounts Counts, int BuildFailed);
+internal readonly record struct DiscoverySnapshot(long Id, string Service, string? Namespace, bool ReportsHealth, DiscoveryStatus Status, EndpointCounts Counts, int BuildFailed)
+{
+    /// <summary>The endpoints the channel gets: the resolved set less those the build refused. The set is all ready or
+    /// all serving-and-terminating (the fallback is used only when no endpoint is ready), so one of the two is reduced.</summary>
+    public (int Ready, int ServingTerminating) InChannel
+    {
+        get
+        {
+            var ready = Math.Max(0, Counts.Ready - BuildFailed);
+            var left = BuildFailed - (Counts.Ready - ready);
+            return (ready, Math.Max(0, Counts.ServingTerminating - left));
+        }
+    }
+
+    /// <summary>The size of the channel's address set.</summary>
+    public int Usable => InChannel.Ready + InChannel.ServingTerminating;
+}
