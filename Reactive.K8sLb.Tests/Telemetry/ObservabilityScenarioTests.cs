@@ -179,5 +179,27 @@ public sealed class ObservabilityScenarioTests
         }
     }
 
+    [Test]
+    public async Task TwoChannelsToOnePod_OpenConnectionsIsOneSeriesOfTwo()
+    {
+        var name = "twice-" + Guid.NewGuid().ToString("N")[..8];
+        using var recorder = new InstrumentRecorder();
+        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        await using var pods = await GreeterPods.StartAsync(1);
+        var pod = pods.Names[0];
+        emulator.AddService(Ns, name, new EmulatedServicePort("grpc", pods.Port)).AddPod(Ip(pods, pod), name: pod);
+        var config = new DiscoveryConfig(name, "grpc") { Namespace = Ns, ClientConfiguration = emulator.ClientConfiguration };
+        using var first = BalancedChannel.Create();
+        using var second = BalancedChannel.Create();
+        using var one = KubernetesDiscovery.Observe(config).ApplyTo(first);
+        using var two = KubernetesDiscovery.Observe(config).ApplyTo(second);
+
+        await new Greeter.GreeterClient(first).SayHelloAsync(new HelloRequest { Name = "x" });
+        await new Greeter.GreeterClient(second).SayHelloAsync(new HelloRequest { Name = "x" });
+
+        var series = recorder.Observe("grpc.subchannel.open_connections", name);
+        Assert.That(series.Select(m => m.Value), Is.EqualTo(new[] { 2.0 }), string.Join("; ", series));
+    }
+
     private static string Ip(GreeterPods pods, string pod) => pods.EndPoint(pod).Address.ToString();
 }

@@ -89,8 +89,20 @@ internal static class BalancerInstruments
 
     private static IEnumerable<Measurement<long>> ObserveOpenConnections()
     {
-        foreach (var (endpoint, _) in Live) yield return new Measurement<long>(endpoint.IsReady ? 1 : 0, endpoint.Tags);
+        // Two channels to one Service have a subchannel each to the same pod, with the same tags: one series, their sum
+        // (an exporter keeps only the last of two measurements with equal tags from one callback).
+        var open = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, long Count)>(StringComparer.Ordinal);
+        foreach (var (endpoint, _) in Live)
+        {
+            var key = SeriesKey(endpoint.Tags);
+            open[key] = (open.TryGetValue(key, out var series) ? series.Tags : endpoint.Tags, series.Count + (endpoint.IsReady ? 1 : 0));
+        }
+
+        return open.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
     }
+
+    private static string SeriesKey(KeyValuePair<string, object?>[] tags) =>
+        string.Join('\u001f', tags.Select(tag => tag.Key + "=" + Convert.ToString(tag.Value, CultureInfo.InvariantCulture)));
 
     private static object[] CreateStatusCodes()
     {
