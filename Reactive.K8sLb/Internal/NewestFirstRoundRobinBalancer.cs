@@ -175,8 +175,12 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             {
                 if (!BalancerAddressComparer.SameAttributes(kept.Address, address))
                 {
+                    // Metadata only (zone, hints, ...). A Ready or Idle subchannel takes the new address without
+                    // reconnecting (its EndPoint is unchanged); a connecting or failing one would start over and skip
+                    // its reconnect backoff, so it gets the address once it is Ready.
                     kept.Address = address;
-                    kept.Subchannel.UpdateAddresses([address]);
+                    if (kept.State is ConnectivityState.Ready or ConnectivityState.Idle) kept.Subchannel.UpdateAddresses([address]);
+                    else kept.AddressPending = true;
                 }
 
                 next.Add(kept);
@@ -201,14 +205,24 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
     private void OnSubchannelStateChanged(Entry entry, SubchannelState state)
     {
+        BalancerAddress? pending = null;
         lock (_gate)
         {
             // Recorded for removed subchannels too: their shutdown ends a connection (gRFC A94's disconnections).
             entry.Telemetry.OnStateChanged(state.State, state.Status);
             if (_disposed || entry.Removed) return;
             entry.State = state.State;
+            if (entry.AddressPending && state.State is ConnectivityState.Ready or ConnectivityState.Idle)
+            {
+                entry.AddressPending = false;
+                pending = entry.Address;
+            }
+
             UpdateBalancingState(state.Status);
         }
+
+        // Metadata that changed while the subchannel was connecting (outside our lock: the subchannel takes its own).
+        if (pending is not null) entry.Subchannel.UpdateAddresses([pending]);
 
         // As grpc-dotnet's balancers do: a failing or idle subchannel is a hint that the address set may be stale,
         // and an idle one reconnects so it is ready for the next call.
@@ -306,5 +320,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         public bool IsNew { get; set; } = isNew;
 
         public bool Removed { get; set; }
+
+        /// <summary>Its address's attributes changed while it was connecting or failing: give it the address once Ready or Idle.</summary>
+        public bool AddressPending { get; set; }
     }
 }
