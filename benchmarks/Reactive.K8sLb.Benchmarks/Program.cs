@@ -11,7 +11,14 @@ using Reactive.K8sLb.Benchmarks;
 //   --quick   in-process (InProcessEmitToolchain, no separate build), 1 warmup, 3 iterations: a smoke run.
 //   --full    BenchmarkDotNet's default job, for numbers worth comparing.
 //   --memory  also run the retained-memory harness (10, 1,000, 10,000 endpoints) and write RetainedMemory.md.
+//   --telemetry-ab  only the interleaved listener/no-listener harness (TelemetryOverheadHarness), printed as a table.
 // Everything else goes to BenchmarkSwitcher, e.g. --filter *Tracker*.
+if (args.Contains("--telemetry-ab"))
+{
+    Console.WriteLine(TelemetryOverheadHarness.Run());
+    return 0;
+}
+
 var quick = args.Contains("--quick");
 var full = args.Contains("--full");
 var memory = args.Contains("--memory");
