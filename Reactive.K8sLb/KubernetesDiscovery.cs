@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using Grpc.Net.Client.Balancer;
 using k8s;
 using Reactive.K8sLb.Internal;
@@ -54,12 +53,19 @@ public static partial class KubernetesDiscovery
     /// so calls wait for the first snapshot and fail fast with the reason while discovery cannot start.
     /// </summary>
     /// <param name="config">What to discover.</param>
-    /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>.</param>
+    /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>: inserts, removes, and updates
+    /// when an endpoint's metadata changes (see the remarks).</param>
     /// <param name="build">Maps an endpoint to a balancer address (and its attributes, such as a TLS host override). An
     /// endpoint for which it throws or returns <see langword="null"/> is skipped and logged; discovery continues. An
     /// exception thrown by <paramref name="tx"/> is logged and does not stop discovery.</param>
     /// <returns>Dispose to stop the watch.</returns>
-    [OverloadResolutionPriority(1)]
+    /// <remarks><paramref name="tx"/> receives <see cref="ChangeKind.Insert"/>, <see cref="ChangeKind.Remove"/> and also
+    /// <see cref="ChangeKind.Update"/>: when only an endpoint's metadata changes (zone, node, conditions, hints),
+    /// <paramref name="build"/> is not called again, but the address is sent again as an Update with the new
+    /// <see cref="KubernetesEndpoint"/> under <see cref="KubernetesEndpoint.AttributeKey"/> (unless
+    /// <paramref name="build"/> set that key itself). The endpoint is still in the set: an observer that treats every
+    /// change that is not an Insert as a Remove would drop a live endpoint. For a build that sees the metadata, use
+    /// <see cref="DiscoverWithMetadata(DiscoveryConfig, IObserver{Change{BalancerAddress}}, Func{KubernetesEndpoint, BalancerAddress})"/>.</remarks>
     public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<EndPoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -73,14 +79,17 @@ public static partial class KubernetesDiscovery
     /// Like <see cref="Discover(DiscoveryConfig, IObserver{Change{BalancerAddress}}, Func{EndPoint, BalancerAddress})"/>,
     /// with a <paramref name="build"/> that sees each endpoint's metadata. <paramref name="tx"/> receives a
     /// <see cref="ChangeKind.Update"/> of the address when an endpoint's metadata changes while it stays in the set
-    /// (<paramref name="build"/> is called again for it).
+    /// (<paramref name="build"/> is called again for it; a Remove and an Insert when the new address has another
+    /// <c>EndPoint</c>, a Remove when <paramref name="build"/> now fails for it).
     /// </summary>
+    /// <remarks>A name of its own, not a <c>Discover</c> overload: with both, a lambda such as <c>e => ...</c> would be
+    /// ambiguous for C# 12 (the default language version of net8.0 projects).</remarks>
     /// <param name="config">What to discover.</param>
     /// <param name="tx">Where the changes go, e.g. <see cref="BalancedChannel.Updates"/>.</param>
     /// <param name="build">Maps an endpoint to a balancer address. An endpoint for which it throws or returns
     /// <see langword="null"/> is skipped and logged; discovery continues.</param>
     /// <returns>Dispose to stop the watch.</returns>
-    public static IDisposable Discover(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<KubernetesEndpoint, BalancerAddress> build)
+    public static IDisposable DiscoverWithMetadata(DiscoveryConfig config, IObserver<Change<BalancerAddress>> tx, Func<KubernetesEndpoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(tx);
@@ -99,7 +108,8 @@ public static partial class KubernetesDiscovery
     /// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{EndPoint, BalancerAddress})"/>.</param>
     /// <returns>Dispose to stop the watch before the channel is disposed.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
-    [OverloadResolutionPriority(1)]
+    /// <remarks>For a build that sees the metadata, use
+    /// <see cref="DiscoverWithMetadata(DiscoveryConfig, BalancedChannel, Func{KubernetesEndpoint, BalancerAddress})"/>.</remarks>
     public static IDisposable Discover(DiscoveryConfig config, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -110,19 +120,20 @@ public static partial class KubernetesDiscovery
     /// <summary>
     /// Like <see cref="Discover(DiscoveryConfig, BalancedChannel, Func{EndPoint, BalancerAddress})"/>, with a
     /// <paramref name="build"/> that sees each endpoint's metadata; see
-    /// <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{KubernetesEndpoint, BalancerAddress})"/>.
+    /// <see cref="BalancedChannelExtensions.ApplyWithMetadataTo(IDiscoveryObservable, BalancedChannel, Func{KubernetesEndpoint, BalancerAddress})"/>
+    /// (the same as <c>Observe(config).ApplyWithMetadataTo(channel, build)</c>).
     /// </summary>
     /// <param name="config">What to discover.</param>
     /// <param name="channel">The channel to feed.</param>
     /// <param name="build">Maps an endpoint to a balancer address.</param>
     /// <returns>Dispose to stop the watch before the channel is disposed.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
-    public static IDisposable Discover(DiscoveryConfig config, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
+    public static IDisposable DiscoverWithMetadata(DiscoveryConfig config, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(build);
-        return Observe(config).ApplyTo(channel, build);
+        return Observe(config).ApplyWithMetadataTo(channel, build);
     }
 
     private static DiscoveryObservable Create(DiscoveryConfig config, IKubernetes? client)

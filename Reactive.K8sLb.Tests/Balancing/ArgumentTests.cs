@@ -32,6 +32,43 @@ public sealed class ArgumentTests
     }
 
     [Test]
+    public void ApplyWithMetadataTo_NullArguments_Throw()
+    {
+        using var channel = BalancedChannel.Create();
+        var source = new FakeDiscovery();
+        Func<KubernetesEndpoint, BalancerAddress> build = e => BalancerAddresses.Default(e.EndPoint);
+
+        Assert.That(() => ((IDiscoveryObservable)null!).ApplyWithMetadataTo(channel, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("source"));
+        Assert.That(() => source.ApplyWithMetadataTo(null!, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("channel"));
+        Assert.That(() => source.ApplyWithMetadataTo(channel, null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("build"));
+        Assert.That(source.HasObservers, Is.False);
+    }
+
+    [Test]
+    public void DiscoverWithMetadata_NullArguments_Throw()
+    {
+        using var channel = BalancedChannel.Create();
+        var config = new DiscoveryConfig("greeter", "grpc");
+        var tx = System.Reactive.Observer.Create<Change<BalancerAddress>>(_ => { });
+        Func<KubernetesEndpoint, BalancerAddress> build = e => BalancerAddresses.Default(e.EndPoint);
+
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(null!, tx, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("config"));
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(config, (IObserver<Change<BalancerAddress>>)null!, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("tx"));
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(config, tx, null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("build"));
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(null!, channel, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("config"));
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(config, (BalancedChannel)null!, build), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("channel"));
+        Assert.That(() => KubernetesDiscovery.DiscoverWithMetadata(config, channel, null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("build"));
+    }
+
+    [Test]
+    public void DiscoveryUpdateFromEndpointChanges_NullArguments_Throw()
+    {
+        Assert.That(() => DiscoveryUpdate.FromEndpointChanges(null!, FakeDiscovery.Healthy), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("endpointChanges"));
+        Assert.That(() => DiscoveryUpdate.FromEndpointChanges([], null!), Throws.ArgumentNullException.With.Property("ParamName").EqualTo("status"));
+        Assert.That(() => DiscoveryUpdate.FromEndpointChanges([Change.Insert<KubernetesEndpoint>(null!)], FakeDiscovery.Healthy), Throws.ArgumentException.With.Property("ParamName").EqualTo("endpointChanges"));
+    }
+
+    [Test]
     public void ApplyTo_DisposedChannel_ThrowsWithoutSubscribing()
     {
         var channel = BalancedChannel.Create();

@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Reactive.Linq;
 using System.Reactive.Subjects;
+using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Reactive.Testing;
 using Reactive.K8sLb.Internal;
@@ -192,11 +196,11 @@ public sealed class EndpointMetadataTests : ReactiveTest
     }
 
     [Test]
-    public void DiscoveryUpdate_FromEndpoints_ChangesLeaveUpdatesOut()
+    public void DiscoveryUpdate_FromEndpointChanges_ChangesLeaveUpdatesOut()
     {
         var b = new IPEndPoint(IPAddress.Parse("10.0.0.2"), 8080);
 
-        var update = new DiscoveryUpdate([Change.Insert(new KubernetesEndpoint(b)), Change.Update(Meta("b")), Change.Remove(Meta("b"))], FakeDiscovery.Healthy);
+        var update = DiscoveryUpdate.FromEndpointChanges([Change.Insert(new KubernetesEndpoint(b)), Change.Update(Meta("b")), Change.Remove(Meta("b"))], FakeDiscovery.Healthy);
 
         Assert.That(update.Changes, Is.EqualTo(new[] { Change.Insert<EndPoint>(b), Change.Remove(A) }));
     }
@@ -271,7 +275,7 @@ public sealed class EndpointMetadataTests : ReactiveTest
         var (channel, results, source, scheduler) = Channel();
         using var _ = channel;
         var seen = new List<string?>();
-        using var subscription = source.ApplyTo(channel, (KubernetesEndpoint endpoint) =>
+        using var subscription = source.ApplyWithMetadataTo(channel, endpoint =>
         {
             seen.Add(endpoint.Zone);
             var address = BalancerAddresses.Default(endpoint.EndPoint);
@@ -293,7 +297,7 @@ public sealed class EndpointMetadataTests : ReactiveTest
     {
         var (channel, results, source, scheduler) = Channel();
         using var _ = channel;
-        using var subscription = source.ApplyTo(channel, (KubernetesEndpoint endpoint) =>
+        using var subscription = source.ApplyWithMetadataTo(channel, endpoint =>
             endpoint.Zone == "bad" ? throw new InvalidOperationException("no") : BalancerAddresses.Default(endpoint.EndPoint));
 
         source.Push(Change.Insert(Meta("a")));
@@ -301,6 +305,102 @@ public sealed class EndpointMetadataTests : ReactiveTest
         scheduler.AdvanceBy(1);
 
         Assert.That(results.Last().Status.Detail, Does.Contain("1 endpoint was skipped"));
+    }
+
+    [Test]
+    public async Task OptionsBuild_K8sChannel_SeesTheMetadata_AndIsCalledAgainOnAnUpdate()
+    {
+        var source = new MetadataSource();
+        var host = new BalancerAttributesKey<string>("HostOverride");
+        var seen = new ConcurrentQueue<string?>();
+        using var capture = new CapturingBalancerFactory();
+        using var channel = K8sChannel(source, capture, options => options.Build = endpoint =>
+        {
+            seen.Enqueue(endpoint.Zone);
+            var address = BalancerAddresses.Default(endpoint.EndPoint);
+            address.Attributes.Set(host, $"pod-in-{endpoint.Zone}");
+            return address;
+        });
+        string? HostHeld() => capture.Latest is [var address] && address.Attributes.TryGetValue(host, out var value) ? value : null;
+
+        source.Push(Change.Insert(Meta("a")));
+        await Eventually.That(() => HostHeld() == "pod-in-a", "the balancer holds the address built for zone a");
+        source.Push(Change.Update(Meta("b")));
+        await Eventually.That(() => HostHeld() == "pod-in-b", "the balancer holds the address rebuilt for zone b");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(seen, Is.EqualTo(new[] { "a", "b" }), "called for the insert and again for the update");
+            Assert.That(Zone(capture.Latest!.Single()), Is.EqualTo("b"));
+        }
+    }
+
+    [Test]
+    public async Task OptionsBuildDefault_K8sChannel_KeepsTheAddress_AndTheAttributeFollowsTheMetadata()
+    {
+        var source = new MetadataSource();
+        using var capture = new CapturingBalancerFactory();
+        using var channel = K8sChannel(source, capture, configure: null);
+
+        source.Push(Change.Insert(Meta("a")));
+        await Eventually.That(() => capture.Latest is [var a] && Zone(a) == "a", "the balancer holds the endpoint in zone a");
+        source.Push(Change.Update(Meta("b")));
+        await Eventually.That(() => capture.Latest is [var b] && Zone(b) == "b", "the balancer holds the endpoint in zone b");
+
+        Assert.That(capture.Latest!.Single().EndPoint, Is.EqualTo(new DnsEndPoint("10.0.0.1", 8080)));
+    }
+
+    /// <summary>A <c>k8s:///</c> channel on <paramref name="source"/> whose balancer records the addresses it is given;
+    /// the resolver starts at once (ConnectAsync never completes: the balancer never picks).</summary>
+    private static GrpcChannel K8sChannel(MetadataSource source, CapturingBalancerFactory capture, Action<KubernetesLoadBalancingOptions>? configure)
+    {
+        var options = new KubernetesLoadBalancingOptions
+        {
+            ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new LoadBalancingConfig(CapturingBalancerFactory.PolicyName) } },
+        };
+        configure?.Invoke(options);
+        var services = new ServiceCollection()
+            .AddSingleton<ResolverFactory>(new KubernetesResolverFactory(_ => source, options))
+            .AddSingleton<LoadBalancerFactory>(capture)
+            .BuildServiceProvider();
+        var channel = GrpcChannel.ForAddress("k8s:///greeter.demo:8080", new GrpcChannelOptions { ServiceProvider = services, Credentials = Grpc.Core.ChannelCredentials.Insecure });
+        // Starts the resolver; it ends (cancelled, or the channel disposed) when the test is done.
+        _ = channel.ConnectAsync(capture.Stopping).ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+        return channel;
+    }
+
+    /// <summary>A load-balancing policy that only records the latest addresses the resolver published.</summary>
+    private sealed class CapturingBalancerFactory : LoadBalancerFactory, IDisposable
+    {
+        public const string PolicyName = "capture_addresses";
+        private readonly CancellationTokenSource _stopping = new();
+        private volatile IReadOnlyList<BalancerAddress>? _latest;
+
+        public override string Name => PolicyName;
+
+        public IReadOnlyList<BalancerAddress>? Latest => _latest;
+
+        public CancellationToken Stopping => _stopping.Token;
+
+        public override LoadBalancer Create(LoadBalancerOptions options) => new Balancer(this);
+
+        public void Dispose()
+        {
+            _stopping.Cancel();
+            _stopping.Dispose();
+        }
+
+        private sealed class Balancer(CapturingBalancerFactory owner) : LoadBalancer
+        {
+            public override void UpdateChannelState(ChannelState state)
+            {
+                if (state.Addresses is { } addresses) owner._latest = [.. addresses];
+            }
+
+            public override void RequestConnection()
+            {
+            }
+        }
     }
 
     // ---- Operators ----
@@ -369,6 +469,6 @@ public sealed class EndpointMetadataTests : ReactiveTest
 
         public IDisposable Subscribe(IObserver<Change<EndPoint>> observer) => _updates.SelectMany(u => u.Changes).Subscribe(observer);
 
-        public void Push(params Change<KubernetesEndpoint>[] changes) => _updates.OnNext(new DiscoveryUpdate(changes, FakeDiscovery.Healthy));
+        public void Push(params Change<KubernetesEndpoint>[] changes) => _updates.OnNext(DiscoveryUpdate.FromEndpointChanges(changes, FakeDiscovery.Healthy));
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal;
 
@@ -29,8 +28,8 @@ public static class BalancedChannelExtensions
     /// <remarks>Every address gets the endpoint's <see cref="KubernetesEndpoint"/> in its attributes under
     /// <see cref="KubernetesEndpoint.AttributeKey"/>, unless <paramref name="build"/> set that key itself; when only the
     /// metadata of an endpoint changes, <paramref name="build"/> is not called again, the address is kept and that
-    /// attribute follows (the channel keeps the connection).</remarks>
-    [OverloadResolutionPriority(1)]
+    /// attribute follows (the channel keeps the connection). For a build that sees the metadata, use
+    /// <see cref="ApplyWithMetadataTo(IDiscoveryObservable, BalancedChannel, Func{KubernetesEndpoint, BalancerAddress})"/>.</remarks>
     public static IDisposable ApplyTo(this IDiscoveryObservable source, BalancedChannel channel, Func<EndPoint, BalancerAddress>? build = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -43,6 +42,8 @@ public static class BalancedChannelExtensions
     /// <paramref name="build"/> that sees what the EndpointSlice says about each endpoint (pod, node, zone, conditions,
     /// hints), for example to set a per-pod TLS host override or a zone attribute of your own.
     /// </summary>
+    /// <remarks>A name of its own, not an <c>ApplyTo</c> overload: with both, a lambda such as <c>e => ...</c> would be
+    /// ambiguous for C# 12 (the default language version of net8.0 projects).</remarks>
     /// <param name="source">The discovery source.</param>
     /// <param name="channel">The channel whose addresses follow the source.</param>
     /// <param name="build">Maps an endpoint to a balancer address. It is called once per inserted endpoint and again
@@ -53,7 +54,7 @@ public static class BalancedChannelExtensions
     /// <paramref name="build"/> set that key itself.</param>
     /// <returns>The subscription; disposing it stops the source subscription. Disposing the channel disposes it too.</returns>
     /// <exception cref="ObjectDisposedException">The channel is disposed.</exception>
-    public static IDisposable ApplyTo(this IDiscoveryObservable source, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
+    public static IDisposable ApplyWithMetadataTo(this IDiscoveryObservable source, BalancedChannel channel, Func<KubernetesEndpoint, BalancerAddress> build)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(channel);

@@ -1,4 +1,3 @@
-using System.Net;
 using Grpc.Net.Client.Balancer;
 using Grpc.Net.Client.Configuration;
 
@@ -24,10 +23,16 @@ public sealed class KubernetesLoadBalancingOptions : DiscoveryOptions
     /// own default port (80 insecure, 443 secure) is never used.</summary>
     public ServicePort? DefaultPort { get; set; }
 
-    /// <summary>Maps an endpoint to a balancer address (for example to add a <c>HostOverride</c> attribute). The
-    /// default value is <see langword="null"/>: IP endpoints become their address text and port, DNS endpoints
-    /// their host and port. An endpoint for which it throws or returns <see langword="null"/> is skipped and logged.</summary>
-    public Func<EndPoint, BalancerAddress>? Build { get; set; }
+    /// <summary>Maps an endpoint, with what its EndpointSlice says about it (pod, node, zone, conditions, hints), to a
+    /// balancer address, for example to add a per-pod <c>HostOverride</c> attribute. It is called once per inserted
+    /// endpoint and again when the endpoint's metadata changes while it stays in the set (the resulting address
+    /// replaces the old one under the same <c>EndPoint</c>: the channel keeps the connection). An endpoint for which it
+    /// throws or returns <see langword="null"/> is skipped and logged. The address gets the
+    /// <see cref="KubernetesEndpoint"/> under <see cref="KubernetesEndpoint.AttributeKey"/> unless the function set that
+    /// key itself. A function of the bare endpoint is written <c>e =&gt; f(e.EndPoint)</c>. The default value is
+    /// <see langword="null"/>: IP endpoints become their address text and port, DNS endpoints their host and port, with
+    /// the <see cref="KubernetesEndpoint"/> attribute (kept up to date when the metadata changes).</summary>
+    public Func<KubernetesEndpoint, BalancerAddress>? Build { get; set; }
 
     /// <summary>The service config the resolver reports with every address list (it overrides the channel's unless
     /// <c>GrpcChannelOptions.DisableResolverServiceConfig</c> is set). The default value is

@@ -89,14 +89,17 @@ public sealed class KubernetesResolverFactory : ResolverFactory
         // The resolver's and the applier's messages name the Service too (the source scopes its own).
         loggerFactory = new ServiceScopedLoggerFactory(loggerFactory, new ServiceLogScope(config.ServiceName, config.Namespace));
         var source = observe(config) ?? throw new InvalidOperationException($"The discovery source for {config} is null.");
-        var build = _options.Build ?? BalancerAddresses.Default;
+        // A build of the options sees the metadata and runs again on its updates; the default sees the EndPoint only.
+        var build = _options.Build;
         var serviceConfig = options.DisableServiceConfig ? null : _options.ServiceConfig;
         return new ChangeSinkResolver(
             options.Address.OriginalString,
             _options.Scheduler ?? TaskPoolScheduler.Default,
             serviceConfig,
             loggerFactory,
-            resolver => DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build, loggerFactory),
+            resolver => build is null
+                ? DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), BalancerAddresses.Default, loggerFactory)
+                : DiscoveryApplier.DiscoverCore(source, new ChangeSink(resolver), build, loggerFactory),
             firstSnapshotWait: FirstSnapshotWait,
             identity: new ServiceIdentity(config.ServiceName, config.Namespace),
             subject: config.Namespace is null ? $"Service '{config.ServiceName}'" : $"Service {config.Namespace}/{config.ServiceName}");

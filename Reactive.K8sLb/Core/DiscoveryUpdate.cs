@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
@@ -14,12 +13,12 @@ namespace Reactive.K8sLb;
 public sealed class DiscoveryUpdate
 {
     /// <summary>Creates an update from bare endpoints: each gets a <see cref="KubernetesEndpoint"/> without metadata
-    /// in <see cref="EndpointChanges"/>.</summary>
+    /// in <see cref="EndpointChanges"/>. For endpoints with metadata (and <see cref="ChangeKind.Update"/>s), use
+    /// <see cref="FromEndpointChanges(IReadOnlyList{Change{KubernetesEndpoint}}, DiscoveryStatus)"/>.</summary>
     /// <param name="changes">The net changes, in order: inserts and removes.</param>
     /// <param name="status">The status after the changes.</param>
     /// <exception cref="ArgumentException">A change is an <see cref="ChangeKind.Update"/> (an <see cref="EndPoint"/>
     /// cannot be updated), or its endpoint is <see langword="null"/>.</exception>
-    [OverloadResolutionPriority(1)]
     public DiscoveryUpdate(IReadOnlyList<Change<EndPoint>> changes, DiscoveryStatus status)
     {
         ArgumentNullException.ThrowIfNull(changes);
@@ -28,7 +27,7 @@ public sealed class DiscoveryUpdate
         for (var i = 0; i < endpoints.Length; i++)
         {
             var change = changes[i];
-            if (change.Kind == ChangeKind.Update) throw new ArgumentException("An EndPoint change is an Insert or a Remove; use the KubernetesEndpoint constructor for updates.", nameof(changes));
+            if (change.Kind == ChangeKind.Update) throw new ArgumentException("An EndPoint change is an Insert or a Remove; use DiscoveryUpdate.FromEndpointChanges for updates.", nameof(changes));
             endpoints[i] = new(change.Kind, new KubernetesEndpoint(change.Item ?? throw new ArgumentException("A change's endpoint must not be null.", nameof(changes))));
         }
 
@@ -36,14 +35,31 @@ public sealed class DiscoveryUpdate
         EndpointChanges = endpoints;
     }
 
+    private DiscoveryUpdate(IReadOnlyList<Change<KubernetesEndpoint>> endpointChanges, IReadOnlyList<Change<EndPoint>> changes, DiscoveryStatus status)
+    {
+        EndpointChanges = endpointChanges;
+        Changes = changes;
+        Status = status;
+    }
+
+    // A factory, not a second constructor: that overload would make `new DiscoveryUpdate([], status)` ambiguous (CS0121)
+    // for C# 12, the default language version of net8.0 projects.
+
     /// <summary>Creates an update from endpoints with their metadata.</summary>
-    /// <param name="endpointChanges">The net changes, in order, keyed by <see cref="KubernetesEndpoint.EndPoint"/>.</param>
+    /// <param name="endpointChanges">The net changes, in order, keyed by <see cref="KubernetesEndpoint.EndPoint"/>:
+    /// inserts, removes and <see cref="ChangeKind.Update"/>s.</param>
     /// <param name="status">The status after the changes.</param>
+    /// <returns>The update; its <see cref="Changes"/> hold the inserts and removes as bare endpoints.</returns>
     /// <exception cref="ArgumentException">A change's endpoint is <see langword="null"/>.</exception>
-    public DiscoveryUpdate(IReadOnlyList<Change<KubernetesEndpoint>> endpointChanges, DiscoveryStatus status)
+    public static DiscoveryUpdate FromEndpointChanges(IReadOnlyList<Change<KubernetesEndpoint>> endpointChanges, DiscoveryStatus status) =>
+        FromEndpointChanges(endpointChanges, status, source: null, eventTimestamp: 0);
+
+    /// <summary>The library's own updates: <see cref="FromEndpointChanges(IReadOnlyList{Change{KubernetesEndpoint}}, DiscoveryStatus)"/>
+    /// with the telemetry context.</summary>
+    internal static DiscoveryUpdate FromEndpointChanges(IReadOnlyList<Change<KubernetesEndpoint>> endpointChanges, DiscoveryStatus status, DiscoveryInstance? source, long eventTimestamp)
     {
         ArgumentNullException.ThrowIfNull(endpointChanges);
-        Status = status ?? throw new ArgumentNullException(nameof(status));
+        ArgumentNullException.ThrowIfNull(status);
         var changes = new List<Change<EndPoint>>(endpointChanges.Count);
         foreach (var change in endpointChanges)
         {
@@ -51,8 +67,7 @@ public sealed class DiscoveryUpdate
             if (change.Kind != ChangeKind.Update) changes.Add(new(change.Kind, change.Item.EndPoint));
         }
 
-        EndpointChanges = endpointChanges;
-        Changes = changes;
+        return new DiscoveryUpdate(endpointChanges, changes, status) { Source = source, EventTimestamp = eventTimestamp };
     }
 
     /// <summary>The net changes as bare endpoints, in order; empty for a status-only update. Only inserts and removes:
@@ -68,11 +83,11 @@ public sealed class DiscoveryUpdate
     public DiscoveryStatus Status { get; }
 
     /// <summary>The discovery that produced this update, when it is one of the library's; for the applier's telemetry.</summary>
-    internal DiscoveryInstance? Source { get; init; }
+    internal DiscoveryInstance? Source { get; private init; }
 
     /// <summary>When the earliest slice event behind <see cref="Changes"/> reached the pipeline
     /// (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 when unknown. For the resolver's delay histogram.</summary>
-    internal long EventTimestamp { get; init; }
+    internal long EventTimestamp { get; private init; }
 
     /// <inheritdoc />
     public override string ToString() => $"[{string.Join(", ", EndpointChanges.Select(c => $"{c.Kind} {c.Item.EndPoint}"))}] ({Status})";

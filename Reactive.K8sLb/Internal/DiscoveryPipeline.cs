@@ -43,7 +43,7 @@ internal static class DiscoveryPipeline
                     heldSince = 0;
                     if (changes.Count == 0 && Equals(status, emitted)) return;
                     emitted = status;
-                    observer.OnNext(new DiscoveryUpdate(changes, status) { Source = instance, EventTimestamp = changes.Count > 0 ? since : 0 });
+                    observer.OnNext(DiscoveryUpdate.FromEndpointChanges(changes, status, instance, changes.Count > 0 ? since : 0));
                 },
                 KubernetesEndpoint.ByEndPoint,
                 leading: config.DebounceLeadingEdge,

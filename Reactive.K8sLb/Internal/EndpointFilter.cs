@@ -28,7 +28,7 @@ internal sealed class EndpointFilter(Func<EndPoint, bool> predicate)
 
         return kept.Count == changes.Count
             ? update
-            : new DiscoveryUpdate(kept, update.Status) { Source = update.Source, EventTimestamp = kept.Count > 0 ? update.EventTimestamp : 0 };
+            : DiscoveryUpdate.FromEndpointChanges(kept, update.Status, update.Source, kept.Count > 0 ? update.EventTimestamp : 0);
     }
 
     private bool Test(EndPoint endPoint)

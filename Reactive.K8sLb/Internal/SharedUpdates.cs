@@ -32,7 +32,7 @@ internal sealed class SharedUpdates(IObservable<DiscoveryUpdate> source) : IObse
             if (_status is { } status)
             {
                 // A replay that throws must not leave an observer that no handle can remove (the watch would never stop).
-                observer.OnNext(new DiscoveryUpdate([.. _current.Values.Select(Change.Insert)], status) { Source = _source });
+                observer.OnNext(DiscoveryUpdate.FromEndpointChanges([.. _current.Values.Select(Change.Insert)], status, _source, eventTimestamp: 0));
             }
 
             _observers.Add(observer);

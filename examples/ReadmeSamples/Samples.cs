@@ -87,7 +87,7 @@ public static class Samples
     public static void EndpointMetadata(DiscoveryConfig config, BalancedChannel channel)
     {
         var hostOverride = new BalancerAttributesKey<string>("HostOverride");
-        KubernetesDiscovery.Observe(config).ApplyTo(channel, (KubernetesEndpoint endpoint) =>
+        KubernetesDiscovery.Observe(config).ApplyWithMetadataTo(channel, endpoint =>
         {
             var ip = (IPEndPoint)endpoint.EndPoint;
             var address = new BalancerAddress(ip.Address.ToString(), ip.Port);
