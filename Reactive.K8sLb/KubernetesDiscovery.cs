@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Net.Client.Balancer;
 using k8s;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.Sharing;
 using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb;
@@ -13,7 +14,12 @@ public static partial class KubernetesDiscovery
 {
     /// <summary>
     /// Watches the Service's EndpointSlices and emits the net changes of its endpoint set. Nothing happens until
-    /// subscription; each subscription has its own client and watch, and disposing it cancels the watch. The stream
+    /// subscription. Subscriptions in the process that watch the same Service through the same API server with the same
+    /// watch settings share one LIST+WATCH and one client (see <see cref="DiscoveryOptions.ShareWatch"/>): a
+    /// subscription that joins a running watch gets the current endpoints and status at once, and the watch stops
+    /// 5 seconds after the last subscription is disposed; each subscription still projects the slices with its own
+    /// port, policies and debounce. With <see cref="DiscoveryOptions.ShareWatch"/> off, each subscription has its own
+    /// client and watch, and disposing it cancels the watch. The stream
     /// never completes or fails on its own: API failures are retried with jittered exponential backoff (401/403/404
     /// starting from 1 second and logged at error level once per streak with the server's message; a 429 or 503 waits
     /// at least its Retry-After, up to <see cref="BackoffOptions.Maximum"/>), the last known endpoints stay in force
@@ -30,7 +36,9 @@ public static partial class KubernetesDiscovery
     }
 
     /// <summary>
-    /// Like <see cref="Observe(DiscoveryConfig)"/>, using an existing client, which is not disposed. The namespace is
+    /// Like <see cref="Observe(DiscoveryConfig)"/>, using an existing client, which is not disposed. Shared watches are
+    /// keyed by that client instance: subscriptions on the same client (and Service, namespace and watch settings)
+    /// share one watch; another client instance, even with the same configuration, gets a watch of its own. The namespace is
     /// <see cref="DiscoveryConfig.Namespace"/>, else the namespace of <see cref="DiscoveryOptions.ClientConfiguration"/>,
     /// else <c>default</c>. After a failure, the status turns healthy again with the watch's first event or bookmark
     /// (a client created by the library reports it as soon as the watch's response headers arrive).
@@ -140,6 +148,10 @@ public static partial class KubernetesDiscovery
     {
         // One scope per source: every message of its watch and pipeline names the Service and namespace.
         var loggers = config.CreateScopedLoggerFactory();
-        return new(DiscoveryPipeline.ToUpdates(EndpointSliceWatcher.Signals(config, client, loggers), config, loggers), loggers);
+
+        // Shared: the slices and the watch's health come from the one watch of this Service in the process (the watch
+        // logs in a scope of its own); the projection, debounce and status below stay this subscription's own.
+        var signals = config.ShareWatch ? SharedWatches.Signals(config, client) : EndpointSliceWatcher.Signals(config, client, loggers);
+        return new(DiscoveryPipeline.ToUpdates(signals, config, loggers), loggers);
     }
 }

@@ -322,11 +322,13 @@ public sealed class KubernetesDiscoveryTests
     }
 
     [Test]
-    public async Task EachSubscription_HasItsOwnWatch()
+    public async Task EachSubscription_HasItsOwnWatch_WhenNotShared()
     {
         await using var emulator = await StartAsync();
         AddService(emulator).ScaleTo(1, i => Ip(i + 1));
-        var observable = KubernetesDiscovery.Observe(Config(emulator));
+        var config = Config(emulator);
+        config.ShareWatch = false;
+        var observable = KubernetesDiscovery.Observe(config);
 
         using var first = new EndpointSetRecorder(observable);
         using var second = new EndpointSetRecorder(observable);

@@ -139,6 +139,31 @@ public class DiscoveryOptions
     /// </summary>
     public bool ReportHealth { get; set; }
 
+    /// <summary>
+    /// Whether subscriptions in this process that watch the same Service through the same API server share one
+    /// LIST+WATCH and one Kubernetes client. Shared: <c>Observe</c> subscriptions, <c>Discover</c> and <c>ApplyTo</c>
+    /// calls and <c>k8s:///</c> channels whose Service, <see cref="DiscoveryConfig.Namespace"/>, API server identity
+    /// (the values of <see cref="ClientConfiguration"/>, or the same client instance given to <c>Observe</c>) and watch
+    /// settings (<see cref="Backoff"/>, <see cref="WatchTimeout"/>, <see cref="IdleTimeout"/>,
+    /// <see cref="ListPageSize"/>, <see cref="Scheduler"/>, <see cref="LoggerFactory"/>) are equal share the slices and
+    /// the watch's health; each keeps its own port, <see cref="Readiness"/>, <see cref="AddressFamily"/> and debounce.
+    /// A subscription that joins a running watch gets the current endpoints and status at once, without a new LIST.
+    /// The watch stops 5 seconds (on <see cref="Scheduler"/>) after its last subscription ends, so a channel that is
+    /// recreated at once does not relist. With <see langword="false"/>, the subscription has a client and a watch of
+    /// its own, started at subscription and stopped at disposal. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool ShareWatch { get; set; } = true;
+
+    /// <summary>
+    /// How long a shared watch outlives its last subscription; part of the sharing key. The default value is 5 seconds.
+    /// Internal for testing.
+    /// </summary>
+    internal TimeSpan ShareLinger { get; set; } = DefaultShareLinger;
+
+    /// <summary>The initial <see cref="ShareLinger"/> of new options: 5 seconds. Internal for testing (the test assembly
+    /// sets it to zero, so that disposing a subscription closes its watch at once unless a test asks otherwise).</summary>
+    internal static TimeSpan DefaultShareLinger { get; set; } = TimeSpan.FromSeconds(5);
+
     internal static TimeSpan DefaultMaxDebounceDelay => TimeSpan.FromMilliseconds(500);
 
     internal IScheduler EffectiveScheduler => Scheduler ?? DefaultScheduler.Instance;
@@ -177,5 +202,7 @@ public class DiscoveryOptions
         target.LoggerFactory = LoggerFactory;
         target.ClientConfiguration = ClientConfiguration;
         target.ReportHealth = ReportHealth;
+        target.ShareWatch = ShareWatch;
+        target.ShareLinger = ShareLinger;
     }
 }

@@ -1,4 +1,5 @@
 using k8s;
+using Reactive.K8sLb.Internal.Sharing;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -9,6 +10,11 @@ namespace Reactive.K8sLb.Internal;
 /// <see cref="WatchResponseHeadersHandler"/>, so the watcher learns that a watch is established when its headers arrive;
 /// a client supplied by the user (<c>KubernetesDiscovery.Observe(config, client)</c>) has not, and there the first
 /// line of the watch (an event or bookmark) is the first sign of a healthy watch.
+/// <para>
+/// With <see cref="DiscoveryOptions.ShareWatch"/> (the default), the client comes from <see cref="KubernetesClientPool"/>:
+/// one client per API server identity in the process, released (and disposed with its last lease) when this lease
+/// ends. Without it, the lease creates and disposes a client of its own, as before sharing existed.
+/// </para>
 /// </summary>
 internal sealed class KubernetesClientLease : IDisposable
 {
@@ -18,6 +24,7 @@ internal sealed class KubernetesClientLease : IDisposable
     private bool _disposed;
     private string? _namespace;
     private bool _ownsClient;
+    private KubernetesClientPool.Handle? _pooled;
 
     public KubernetesClientLease(DiscoveryConfig config, IKubernetes? client)
     {
@@ -53,6 +60,7 @@ internal sealed class KubernetesClientLease : IDisposable
         {
             _disposed = true;
             if (_ownsClient) _client?.Dispose();
+            _pooled?.Release();
         }
     }
 
@@ -63,6 +71,15 @@ internal sealed class KubernetesClientLease : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_client is not null) return;
+            if (_config.ShareWatch)
+            {
+                var handle = KubernetesClientPool.Acquire(_config.ClientConfiguration);
+                _pooled = handle;
+                _namespace = _config.Namespace ?? handle.Namespace ?? "default";
+                _client = handle.Client;
+                return;
+            }
+
             var configuration = _config.ClientConfiguration ?? (KubernetesClientConfiguration.IsInCluster()
                 ? KubernetesClientConfiguration.InClusterConfig()
                 : KubernetesClientConfiguration.BuildDefaultConfig());
