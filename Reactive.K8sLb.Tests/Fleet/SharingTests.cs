@@ -407,6 +407,31 @@ public sealed class SharingTests
         }
     }
 
+    [Test]
+    public void ClientPool_EqualConfigurationsShareOneClient_DisposedWithTheLastLease()
+    {
+        // A host of its own: the pool is process-wide.
+        var host = $"https://pool-{Guid.NewGuid():N}.invalid:6443";
+        var first = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "a" });
+        var second = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "a" });
+        var other = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "b" });
+        var client = (Kubernetes)first.Client;
+
+        first.Release();
+        first.Release();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(second.Client, Is.SameAs(client));
+            Assert.That(other.Client, Is.Not.SameAs(client), "another default namespace, another identity");
+            Assert.That(second.Namespace, Is.EqualTo("a"));
+            Assert.That(client.HttpClient, Is.Not.Null, "still alive after one of two releases (a second release of one handle is ignored)");
+        }
+
+        second.Release();
+        other.Release();
+        Assert.That(client.HttpClient, Is.Null, "disposed with the last lease (KubernetesClient drops its HttpClient on disposal)");
+    }
+
     private static Task<KubernetesApiEmulator> StartAsync() =>
         KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions { BookmarkInterval = TimeSpan.FromMilliseconds(200) });
 

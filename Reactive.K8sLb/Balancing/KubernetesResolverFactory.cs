@@ -19,8 +19,10 @@ namespace Reactive.K8sLb;
 /// domain) all name Service <c>greeter</c> in namespace <c>demo</c>. Without a namespace, the client configuration's
 /// namespace is used. A port may be a number or an EndpointSlice port name, e.g. <c>k8s:///greeter.demo:grpc</c>;
 /// without a port, <see cref="KubernetesLoadBalancingOptions.DefaultPort"/> is used, and when that is not set the
-/// address is rejected (the channel's default port, 80 or 443, is never used). Each channel gets its own watch, started
-/// when the channel starts resolving and stopped when it is disposed. Calls wait for the first snapshot (bounded by their deadline
+/// address is rejected (the channel's default port, 80 or 443, is never used). Channels of the process on the same
+/// Service share one watch and one Kubernetes client (see <see cref="DiscoveryOptions.ShareWatch"/>), started when the
+/// first of them starts resolving and stopped 5 seconds after the last is disposed; each keeps its own port and
+/// address list. Calls wait for the first snapshot (bounded by their deadline
 /// and at most 10 seconds) and fail fast with <c>Unavailable</c> and the reason when discovery fails before it or the
 /// Service has no ready endpoint; later discovery failures keep the last known addresses.
 /// </remarks>
