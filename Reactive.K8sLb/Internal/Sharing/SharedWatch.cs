@@ -75,10 +75,15 @@ internal sealed class SharedWatch : IObserver<DiscoverySignal>, IDisposable
 
         subscriber.Drain();
 
-        // Outside the lock: the watcher may report a failure synchronously while it is being subscribed.
-        if (connect) _upstream.Disposable = EndpointSliceWatcher.Signals(_config, _client, _loggers).Subscribe(this);
+        // Outside the lock (the watcher may report a failure synchronously while it is being subscribed), and in a clean
+        // execution context: the watch outlives its first subscriber, whose ambient activity and logging scopes must
+        // not follow it (nor be current while it emits to the others). A stop that comes first wins: the disposable
+        // disposes the subscription as soon as it is assigned.
+        if (connect) ThreadPool.UnsafeQueueUserWorkItem(static watch => watch.Connect(), this, preferLocal: false);
         return subscriber;
     }
+
+    private void Connect() => _upstream.Disposable = EndpointSliceWatcher.Signals(_config, _client, _loggers).Subscribe(this);
 
     /// <summary>Stops the watch (the registry calls it once the last subscriber has left and the linger is over).</summary>
     public void Dispose() => _upstream.Dispose();

@@ -34,12 +34,26 @@ internal static class SharedWatches
     /// <summary>A subscription has left: at zero, start the linger.</summary>
     internal static void Release(SharedWatch watch)
     {
+        long generation;
         lock (Gate)
         {
             if (--watch.References > 0) return;
-            var generation = ++watch.Generation;
-            watch.Linger = watch.Key.Scheduler.Schedule(watch.Key.Linger, () => Expire(watch, generation));
+            generation = ++watch.Generation;
         }
+
+        // Timers are set and cancelled outside the lock: a scheduler may take locks of its own, and run due work under them.
+        var timer = watch.Key.Scheduler.Schedule(watch.Key.Linger, () => Expire(watch, generation));
+        lock (Gate)
+        {
+            // Still the pending stop (not yet fired, no subscription back meanwhile): keep it, to cancel on a return.
+            if (watch.Generation == generation && watch.References == 0 && watch.Linger is null && Watches.ContainsKey(watch.Key))
+            {
+                watch.Linger = timer;
+                return;
+            }
+        }
+
+        timer.Dispose();
     }
 
     /// <summary>The watch ended on its own: new subscriptions start another.</summary>
@@ -55,6 +69,7 @@ internal static class SharedWatches
     {
         var key = SharedWatchKey.Of(config, client);
         SharedWatch watch;
+        IDisposable? pendingStop = null;
         lock (Gate)
         {
             if (!Watches.TryGetValue(key, out watch!))
@@ -65,13 +80,14 @@ internal static class SharedWatches
 
             if (watch.References++ == 0)
             {
-                // Back from zero within the linger: the pending stop is off.
+                // Back from zero within the linger: the pending stop is off (a timer that fires anyway finds a newer generation).
                 watch.Generation++;
-                watch.Linger?.Dispose();
+                pendingStop = watch.Linger;
                 watch.Linger = null;
             }
         }
 
+        pendingStop?.Dispose();
         return watch.Join(observer);
     }
 
@@ -80,6 +96,9 @@ internal static class SharedWatches
         lock (Gate)
         {
             if (watch.References > 0 || watch.Generation != generation) return;
+
+            // Bumped so that a Release still on its way to storing this timer drops it instead.
+            watch.Generation++;
             watch.Linger = null;
             if (Watches.TryGetValue(watch.Key, out var current) && ReferenceEquals(current, watch)) Watches.Remove(watch.Key);
         }
