@@ -175,9 +175,25 @@ internal static class WatchPathWarmup
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var content = new ByteArrayContent(Encoding.UTF8.GetBytes(line + "\n"));
+            var content = new StreamContent(new PendingReadStream(Encoding.UTF8.GetBytes(line + "\n")));
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
         }
+    }
+
+    /// <summary>
+    /// A body whose reads complete asynchronously, like a socket's: the first line of a real watch is awaited, so the
+    /// warm-up must take the pending-read paths (KubernetesClient attaches its cancellation with a continuation then).
+    /// </summary>
+    private sealed class PendingReadStream(byte[] bytes) : MemoryStream(bytes, writable: false)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            return Read(buffer.Span);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }
