@@ -49,6 +49,9 @@ internal static class DiscoveryPipeline
                 leading: config.DebounceLeadingEdge,
                 flushEmptyBatches: true);
 
+            // The first change after the initial sync takes code that the LIST and the snapshot do not (a WATCH line,
+            // the tracker's incremental path): warm it, once per process, while the LIST is in flight.
+            WatchPathWarmup.Start(config);
             var registration = DiscoveryRegistry.Register(instance);
             var subscription = signals.Subscribe(
                 signal =>

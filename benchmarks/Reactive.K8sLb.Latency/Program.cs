@@ -21,6 +21,9 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var o = Options.Parse(args);
 if (o is null) return 2;
+// --no-warmup: the library's warm-up of the watch path (run once per process after the first snapshot) is off, so the
+// first change after startup takes the cold path; for before/after comparisons of the first sample.
+Reactive.K8sLb.Internal.WatchPathWarmup.Disabled = o.NoWarmup;
 var report = new StringBuilder();
 void Out(string line = "")
 {
@@ -61,7 +64,7 @@ Out($"- reps per mode: {o.Reps} measured (+{o.Warmup} warm-up reps discarded); c
 Out($"- new pods: {o.InitialPods} pods to start with; each rep inserts an address not used before in that mode (a pod new to the set), then removes the oldest pod");
 Out($"- DNS baseline: polling resolver re-resolving every {o.DnsInterval.TotalMilliseconds:0} ms (scaled down from 30 s)");
 Out($"- rolling update: {o.RollPods} pods, {o.RollPace.TotalMilliseconds:0} ms between steps, old pod stops gracefully {o.RollGrace.TotalMilliseconds:0} ms after it turns terminating");
-Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off");
+Out($"- runtime {Environment.Version}, {Environment.ProcessorCount} cores, Server GC off; watch-path warm-up {(o.NoWarmup ? "OFF (--no-warmup)" : "on")}");
 Out();
 
 var modes = new List<Mode>
@@ -75,6 +78,13 @@ var results = new List<ModeResult>();
 var index = 0;
 foreach (var mode in modes)
 {
+    if (o.Modes is { } only && !only.Contains(index))
+    {
+        results.Add(new ModeResult());
+        index++;
+        continue;
+    }
+
     Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] mode: {mode.Name}");
     results.Add(await RunModeAsync(mode, index++));
 }
@@ -95,6 +105,26 @@ Out($"| calls served by the removed pod after its removal was written (mean / ma
     string.Join(" | ", results.Select(r => $"{r.CallsAfterRemoval.Mean:0.0} / {r.CallsAfterRemoval.Max:0}")) + " |");
 Out($"| failed calls (whole mode) | " + string.Join(" | ", results.Select(r => $"{r.Failed} of {r.Ok + r.Failed}")) + " |");
 Out();
+Out("## First change after the initial sync (ms)");
+Out();
+Out("Rep 0 of each mode is the first change its channel sees after the initial sync (in the first mode run, the first in the process). " +
+    $"It is reported here on its own, against the {o.Reps} measured reps above: first / median / p99 of the others, and first / median. Target: first <= 3x median for c.");
+Out();
+Out("| measurement | " + string.Join(" | ", modes.Select(m => m.Name)) + " |");
+Out("|---|" + string.Concat(modes.Select(_ => "---|")));
+foreach (var key in ModeResult.FirstKeys)
+{
+    Out($"| {key} | " + string.Join(" | ", results.Select(r => FmtFirst(r.First.Get(key), r.Get(key)))) + " |");
+}
+
+Out();
+if (o.Modes is not null)
+{
+    Out($"Total run time: {total.Elapsed.TotalSeconds:0} s (--modes: rolling update and initial sync skipped).");
+    await WriteReportAsync("latency-results.md");
+    return 0;
+}
+
 var sec = o.DnsInterval.TotalSeconds;
 var dns = results[2];
 Out("### DNS re-resolution at refreshInterval = 30 s (typical configuration)");
@@ -132,6 +162,10 @@ var b0 = results[0].Get(ModeResult.B);
 var c0 = results[0].Get(ModeResult.C);
 Out(Target("event -> resolver update, Debounce 0: p50 < 1 ms, p99 < 5 ms", $"p50 {b0?.P(50):0.00}, p99 {b0?.P(99):0.00}", b0 is not null && b0.P(50) < 1 && b0.P(99) < 5));
 Out(Target("event -> first call on new pod (Debounce 0, calls running): p50 < 3 ms, p90 < 6 ms", $"p50 {c0?.P(50):0.00}, p90 {c0?.P(90):0.00}", c0 is not null && c0.P(50) < 3 && c0.P(90) < 6));
+var cFirst = results[0].First.Get(ModeResult.C);
+Out(Target("first change after the initial sync -> first call on the new pod (Debounce 0): first <= 3x median",
+    cFirst is { Count: > 0 } && c0 is { Count: > 0 } ? $"first {cFirst.Values[0]:0.00}, median {c0.P(50):0.00} ({cFirst.Values[0] / c0.P(50):0.0}x)" : "n/a",
+    cFirst is { Count: > 0 } && c0 is { Count: > 0 } && cFirst.Values[0] <= 3 * c0.P(50)));
 var c1 = results[1].Get(ModeResult.C);
 Out(Target("(same, default Debounce 50 ms — for reference, the target is for debounce off)", $"p50 {c1?.P(50):0.00}, p90 {c1?.P(90):0.00}", c1 is not null && c1.P(50) < 3 && c1.P(90) < 6));
 Out(Target($"rolling update of {o.RollPods} pods: 0 failed calls, updates <= events/10", $"{roll.Failed} failed; {roll.Updates} updates for {roll.Events} events", roll.Failed == 0 && roll.Updates * 10 <= roll.Events));
@@ -163,6 +197,10 @@ static string LoadAverage()
 
 string Fmt(Samples? s) => s is null ? "n/a" : s.Count == 0 ? $"none (missing {s.Missing})" :
     $"{s.P(50):0.00} / {s.P(90):0.00} / {s.P(99):0.00} / {s.Max:0.00} (n={s.Count}{(s.Missing > 0 ? $", missing {s.Missing}" : "")})";
+
+static string FmtFirst(Samples? first, Samples? rest) =>
+    first is null || first.Count == 0 || rest is null || rest.Count == 0 ? "n/a" :
+    $"{first.Values[0]:0.00} / {rest.P(50):0.00} / {rest.P(99):0.00} / {first.Values[0] / rest.P(50):0.0}x";
 
 string Scale(double? ms) => ms is null ? "n/a" : (ms.Value / 1000 * 30 / sec).ToString("0.0");
 
@@ -208,7 +246,7 @@ DiscoveryConfig Config(string service, TimeSpan? debounce) =>
 async Task<ModeResult> RunModeAsync(Mode mode, int n, int? repsOverride = null)
 {
     var reps = repsOverride ?? o.Reps;
-    var result = new ModeResult();
+    var modeResult = new ModeResult();
     var service = emulator.AddService("default", $"lat-{n}", new EmulatedServicePort("grpc", pods.Port));
     var current = new List<string>(pool.Take(o.InitialPods));
     var used = new HashSet<string>(current);
@@ -275,7 +313,10 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n, int? repsOverride = null)
         var jitterMax = mode.DnsInterval ?? TimeSpan.FromMilliseconds(20);
         for (var rep = 0; rep < reps + o.Warmup; rep++)
         {
-            var measured = rep >= o.Warmup;
+            // Rep 0 is the first change this channel sees after its initial sync (in mode 0, the first after process
+            // start): it is reported on its own (ModeResult.First), then the warm-up reps are discarded.
+            var measured = rep >= o.Warmup || rep == 0;
+            var result = rep == 0 ? modeResult.First : modeResult;
             await Task.Delay(TimeSpan.FromMilliseconds(rng.NextDouble() * jitterMax.TotalMilliseconds + 5));
 
             // ---- insert a running pod that this channel has never seen (a genuinely new pod) ----
@@ -353,13 +394,13 @@ async Task<ModeResult> RunModeAsync(Mode mode, int n, int? repsOverride = null)
             }
         }
 
-        result.Ok = load.Ok;
-        result.Failed = load.Failed;
+        modeResult.Ok = load.Ok;
+        modeResult.Failed = load.Failed;
         foreach (var e in load.Errors.Take(5)) Console.Error.WriteLine($"  call error: {e}");
     }
 
     owner.Dispose();
-    return result;
+    return modeResult;
 }
 
 // ---- policy comparison: round_robin vs the old and the new newest-first policy (--policy-comparison) ----
@@ -639,7 +680,14 @@ internal sealed class ModeResult
 
     public static readonly string[] Keys = [A, B, C1, C2, ReadyToPicker, ReadyToPick, PickToReply, ReadyToStart, FirstCall, C, RemoveA, RemoveB, D];
 
+    /// <summary>The measurements of the first-change table.</summary>
+    public static readonly string[] FirstKeys = [A, B, C1, C2, ReadyToPick, PickToReply, FirstCall, C, RemoveB];
+
     private readonly Dictionary<string, Samples> _samples = [];
+    private ModeResult? _first;
+
+    /// <summary>The first rep alone: the first change the channel sees after its initial sync (reported separately).</summary>
+    public ModeResult First => _first ??= new ModeResult();
 
     public Samples CallsAfterRemoval { get; } = new("calls after removal");
 
@@ -660,6 +708,7 @@ internal sealed class ModeResult
         }
 
         foreach (var v in other.CallsAfterRemoval.Values) CallsAfterRemoval.Add(v);
+        if (other._first is not null) First.Merge(other._first);
         Ok += other.Ok;
         Failed += other.Failed;
     }
@@ -719,6 +768,12 @@ internal sealed class SyncResult
 
 internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, TimeSpan CallInterval, int PoolSize, TimeSpan DnsInterval, int RollPods, TimeSpan RollPace, TimeSpan RollGrace, int SyncEndpoints, int SyncRuns, string? OutPath, int InitialPods = 3, bool PlainRoundRobin = false)
 {
+    /// <summary>Only these modes (0-based: ours Debounce 0, ours default Debounce, DNS-style); also skips the rolling update and initial sync.</summary>
+    public IReadOnlyList<int>? Modes { get; init; }
+
+    /// <summary>Turns the library's watch-path warm-up off (the cold first change, for comparison).</summary>
+    public bool NoWarmup { get; init; }
+
     /// <summary>Runs only the policy comparison (flapping pod, then new pod) for round_robin, old and new newest-first.</summary>
     public bool PolicyComparison { get; init; }
 
@@ -763,6 +818,8 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 case "--out": o = o with { OutPath = Next() }; break;
                 case "--pods": o = o with { InitialPods = Int() }; break;
                 case "--round-robin": o = o with { PlainRoundRobin = true }; break;
+                case "--no-warmup": o = o with { NoWarmup = true }; break;
+                case "--modes": o = o with { Modes = [.. Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] }; break;
                 case "--rounds": o = o with { Rounds = Math.Max(1, Int()) }; break;
                 case "--flap-pods": o = o with { FlapPods = Math.Max(2, Int()) }; break;
                 case "--flap-seconds": o = o with { FlapDuration = TimeSpan.FromSeconds(Int()) }; break;
