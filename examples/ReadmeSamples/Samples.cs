@@ -119,6 +119,7 @@ public static class Samples
             ClientConfiguration = null,             // in-cluster, else $KUBECONFIG or ~/.kube/config
             LoggerFactory = null,                   // no logging
             Scheduler = null,                       // DefaultScheduler.Instance
+            ShareWatch = true,                      // one LIST+WATCH per Service per process
             ReportHealth = false,                   // not in AddKubernetesDiscovery()'s report
         };
         return config;
