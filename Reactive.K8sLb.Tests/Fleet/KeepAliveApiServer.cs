@@ -57,7 +57,7 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
                 await stream.FlushAsync();
                 if (after is AfterGone.EndLater or AfterGone.EndMuchLater)
                 {
-                    await Task.Delay(after == AfterGone.EndLater ? 50 : 1500);
+                    await Task.Delay(after == AfterGone.EndLater ? 50 : 1000);
                     await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
                     await stream.FlushAsync();
                 }
@@ -193,7 +193,7 @@ public enum AfterGone
     EndLater,
 
     /// <summary>
-    /// The final chunk 1.5 s later: longer than the watcher waits for an expired stream to end on its own, so it
+    /// The final chunk 1 s later: longer than the watcher waits for an expired stream to end on its own, so it
     /// gives up on the response while its read is pending.
     /// </summary>
     EndMuchLater,

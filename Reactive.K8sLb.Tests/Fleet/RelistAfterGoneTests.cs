@@ -17,9 +17,22 @@ public sealed class RelistAfterGoneTests
     [TestCase(AfterGone.EndLater, 20)]
     [TestCase(AfterGone.EndMuchLater, 4)]
     [TestCase(AfterGone.LineThenEnd, 20)]
-    [TestCase(AfterGone.Nothing, 20)]
+    [TestCase(AfterGone.Nothing, 4)]
     [TestCase(AfterGone.OnRewatch, 20)]
-    public async Task GoneEvent_OnKeepAliveConnection_RelistsExactlyOncePerGone(AfterGone after, int rounds)
+    public Task GoneEvent_OnKeepAliveConnection_RelistsExactlyOncePerGone(AfterGone after, int rounds) =>
+        RunAsync(after, rounds, userClient: false);
+
+    /// <summary>
+    /// A client the user supplies has no abortable reads: what keeps its connections whole is that the watcher reads an
+    /// expired watch to its end instead of cancelling the read (a server that keeps it open past the grace is the
+    /// documented exception).
+    /// </summary>
+    [TestCase(AfterGone.EndLater, 20)]
+    [TestCase(AfterGone.LineThenEnd, 20)]
+    public Task GoneEvent_UserSuppliedClient_RelistsExactlyOncePerGone(AfterGone after, int rounds) =>
+        RunAsync(after, rounds, userClient: true);
+
+    private static async Task RunAsync(AfterGone after, int rounds, bool userClient)
     {
         await using var server = new KeepAliveApiServer();
         var logs = new CapturingLoggerFactory();
@@ -34,7 +47,8 @@ public sealed class RelistAfterGoneTests
             IdleTimeout = TimeSpan.FromSeconds(3),
             Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(200), maximum: TimeSpan.FromSeconds(1)),
         };
-        using var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(config));
+        using var client = userClient ? new k8s.Kubernetes(server.ClientConfiguration) : null;
+        using var recorder = new EndpointSetRecorder(client is null ? KubernetesDiscovery.Observe(config) : KubernetesDiscovery.Observe(config, client));
         await Eventually.That(() => server.OpenWatches == 1, "the first watch");
 
         for (var round = 1; round <= rounds; round++)
