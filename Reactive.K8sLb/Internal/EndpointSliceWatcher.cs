@@ -50,6 +50,9 @@ internal sealed class EndpointSliceWatcher
     // Whether this streak of failures has already logged a refusal at error level; cleared when a watch is healthy.
     private volatile bool _refusalReported;
 
+    // Whether a watch was healthy since the last failure: its first retry then spreads over Backoff.FirstRetryWindow.
+    private volatile bool _healthySinceFailure;
+
     /// <summary>A watch that ends sooner than this without any slice event is treated as a failure (backoff).</summary>
     private static readonly TimeSpan MinimumWatchDuration = TimeSpan.FromSeconds(1);
 
@@ -80,7 +83,12 @@ internal sealed class EndpointSliceWatcher
         BackoffRetry.Create(
                 Observable.Create<DiscoverySignal>(RunSessionAsync),
                 _scheduler,
-                (error, attempt) => _retryPolicy.DelayFor(error, attempt),
+                (error, attempt) =>
+                {
+                    var afterHealthy = _healthySinceFailure;
+                    _healthySinceFailure = false;
+                    return _retryPolicy.DelayFor(error, attempt, afterHealthy);
+                },
                 attempt => ReportFailure(observer, attempt),
                 signal => signal.ResetsBackoff,
                 _config.Backoff.ResetAfter)
@@ -441,6 +449,7 @@ internal sealed class EndpointSliceWatcher
     private void MarkWatchHealthy(IObserver<DiscoverySignal> observer, DiscoverySignal signal)
     {
         _refusalReported = false;
+        _healthySinceFailure = true;
         observer.OnNext(signal);
     }
 
