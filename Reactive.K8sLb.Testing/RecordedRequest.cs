@@ -29,4 +29,12 @@ public sealed record RecordedRequest(
     IReadOnlyDictionary<string, string> Query,
     RequestKind Kind,
     int StatusCode,
-    long Timestamp);
+    long Timestamp)
+{
+    /// <summary>
+    /// The request's <c>User-Agent</c> header, or <see langword="null"/> without one. Give each client of a fleet test
+    /// its own (a <see cref="System.Net.Http.DelegatingHandler"/> in its Kubernetes client) to tell their requests
+    /// apart, e.g. for <see cref="RequestLogStatistics"/>.
+    /// </summary>
+    public string? UserAgent { get; init; }
+}

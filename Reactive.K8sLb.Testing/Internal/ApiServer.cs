@@ -140,7 +140,11 @@ internal sealed class ApiServer : IDisposable
     /// <summary>Records a request, or updates <paramref name="held"/>, the entry logged on arrival for a stalled LIST.</summary>
     private RequestLog.Entry Record(HttpContext context, Dictionary<string, string> query, RequestKind kind, int statusCode, long timestamp, RequestLog.Entry? held = null)
     {
-        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, kind, statusCode, timestamp);
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        var request = new RecordedRequest(context.Request.Method, context.Request.Path.Value ?? "/", query, kind, statusCode, timestamp)
+        {
+            UserAgent = userAgent.Length == 0 ? null : userAgent,
+        };
         if (held is null)
         {
             return _requests.Add(request);

@@ -5,10 +5,18 @@ namespace Reactive.K8sLb;
 /// <c>base = min(Maximum, Initial * Multiplier^(n-1))</c>, spread by ±<see cref="Jitter"/> and never above
 /// <see cref="Maximum"/>; at the cap the spread stays below it, so clients that have all reached the cap do not retry
 /// in step. The sequence starts over once the source has been healthy.
+/// <para>
+/// Kubernetes discovery adds one rule for fleets (<see cref="FirstRetryWindow"/>): the first retry after a healthy
+/// watch broke waits a uniformly random delay in <c>[0, FirstRetryWindow)</c> (full jitter, capped at
+/// <see cref="Maximum"/>) instead of about <see cref="Initial"/>, so that clients broken at the same moment (an API server
+/// restart) spread their reconnects over the window; the retries after it follow the exponential rule above, each
+/// measured from the failure before it. <see cref="Linq.BackoffObservableExtensions.RetryWithBackoff{T}(IObservable{T}, BackoffOptions)"/>
+/// does not use the window.
+/// </para>
 /// </summary>
 public sealed record BackoffOptions
 {
-    /// <summary>The defaults: 250 ms initial, 30 s maximum, multiplier 2, jitter 0.2, reset after 60 s.</summary>
+    /// <summary>The defaults: 250 ms initial, 30 s maximum, multiplier 2, jitter 0.2, reset after 60 s, first-retry window 1 s.</summary>
     public static BackoffOptions Default { get; } = new();
 
     /// <summary>Creates backoff options; every argument is validated here.</summary>
@@ -59,6 +67,36 @@ public sealed record BackoffOptions
 
     /// <summary>Healthy time after which the delay sequence starts over. The default value is 60 seconds.</summary>
     public TimeSpan ResetAfter { get; }
+
+    /// <summary>
+    /// The window over which Kubernetes discovery spreads its first retry after a healthy watch broke: a uniformly
+    /// random delay in <c>[0, FirstRetryWindow)</c>, capped at <see cref="Maximum"/>. <see cref="TimeSpan.Zero"/> turns
+    /// the rule off (the first retry then waits about <see cref="Initial"/>, like a failure at startup). Must not be
+    /// negative. The default value is 1 second.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public TimeSpan FirstRetryWindow
+    {
+        get => _firstRetryWindow;
+        init => _firstRetryWindow = value >= TimeSpan.Zero
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(FirstRetryWindow), value, "Backoff.FirstRetryWindow must not be negative.");
+    }
+
+    private readonly TimeSpan _firstRetryWindow = TimeSpan.FromSeconds(1);
+
+    /// <summary>The delay of the first retry after a healthy period (see <see cref="FirstRetryWindow"/>).</summary>
+    /// <param name="random">A value in [0, 1) that picks the point in the window.</param>
+    /// <returns>
+    /// <c>min(FirstRetryWindow, Maximum) * random</c>, or <see cref="Delay(int, double)"/> of retry 1 when
+    /// <see cref="FirstRetryWindow"/> is zero.
+    /// </returns>
+    public TimeSpan FirstRetryDelay(double random)
+    {
+        if (FirstRetryWindow == TimeSpan.Zero) return Delay(1, random);
+        var window = FirstRetryWindow < Maximum ? FirstRetryWindow : Maximum;
+        return TimeSpan.FromTicks((long)Math.Floor(window.Ticks * Math.Clamp(random, 0.0, 1.0)));
+    }
 
     /// <summary>The delay for the given consecutive retry, before jitter.</summary>
     /// <param name="attempt">1 for the first retry.</param>

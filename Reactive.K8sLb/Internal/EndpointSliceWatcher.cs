@@ -50,8 +50,17 @@ internal sealed class EndpointSliceWatcher
     // Whether this streak of failures has already logged a refusal at error level; cleared when a watch is healthy.
     private volatile bool _refusalReported;
 
+    // Whether a watch was healthy since the last failure: its first retry then spreads over Backoff.FirstRetryWindow.
+    private volatile bool _healthySinceFailure;
+
     /// <summary>A watch that ends sooner than this without any slice event is treated as a failure (backoff).</summary>
     private static readonly TimeSpan MinimumWatchDuration = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a watch that sent a 410 ERROR event may take to end its response (the API server ends it right after)
+    /// before the watcher gives up on it; never longer than the idle timeout.
+    /// </summary>
+    internal static readonly TimeSpan ExpiredStreamGrace = TimeSpan.FromMilliseconds(500);
 
     private EndpointSliceWatcher(KubernetesClientLease lease, DiscoveryConfig config, ServiceScopedLoggerFactory loggers)
     {
@@ -74,7 +83,12 @@ internal sealed class EndpointSliceWatcher
         BackoffRetry.Create(
                 Observable.Create<DiscoverySignal>(RunSessionAsync),
                 _scheduler,
-                (error, attempt) => _retryPolicy.DelayFor(error, attempt),
+                (error, attempt) =>
+                {
+                    var afterHealthy = _healthySinceFailure;
+                    _healthySinceFailure = false;
+                    return _retryPolicy.DelayFor(error, attempt, afterHealthy);
+                },
                 attempt => ReportFailure(observer, attempt),
                 signal => signal.ResetsBackoff,
                 _config.Backoff.ResetAfter)
@@ -230,6 +244,12 @@ internal sealed class EndpointSliceWatcher
 
         using var activity = WatchActivities.Start(WatchActivities.WatchName, service, @namespace, out var outside);
         using var watchCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // Cancelled before watchCancellation, always (created after it, so also first when cancellationToken fires):
+        // it cancels a pending read of the response body before KubernetesClient's enumerator can abandon that read
+        // and dispose the stream under it, which would hand the connection back to the pool with the stale read still
+        // pending (see WatchResponseHeadersHandler). Only clients the library creates link it into their reads.
+        using var readAbort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watchdog = new SerialDisposable();
         var gate = new object();
         var current = true;
@@ -242,11 +262,17 @@ internal sealed class EndpointSliceWatcher
         ApiResult? result = null;
         Exception? failure = null;
 
+        void Stop()
+        {
+            CancelQuietly(readAbort);
+            CancelQuietly(watchCancellation);
+        }
+
         void Arm() => watchdog.Disposable = _scheduler.Schedule(_config.IdleTimeout, () =>
         {
             idle = true;
             activity?.AddEvent(new ActivityEvent(WatchActivities.IdleEvent));
-            CancelQuietly(watchCancellation);
+            Stop();
         });
 
         void OnError(Exception error)
@@ -254,14 +280,19 @@ internal sealed class EndpointSliceWatcher
             switch (error)
             {
                 case KubernetesException { Status.Code: 410 }:
-                    // Arrives through onError, not as an event. Stop reading: a relist follows.
+                    // Arrives through onError, not as an event; a relist follows. The server ends the response right
+                    // after it: read on to that end rather than cancel, so the connection goes back to the pool whole
+                    // (a cancelled read could leave it behind half-read with a client that does not abort its reads).
+                    // A server that keeps the response open is given up on after a short grace.
                     expired = true;
                     AddRelistEvent(activity, _resourceVersion);
-                    CancelQuietly(watchCancellation);
+                    watchdog.Disposable = _scheduler.Schedule(
+                        ExpiredStreamGrace < _config.IdleTimeout ? ExpiredStreamGrace : _config.IdleTimeout,
+                        Stop);
                     break;
                 case KubernetesException kubernetesError:
                     serverError = kubernetesError;
-                    CancelQuietly(watchCancellation);
+                    Stop();
                     break;
                 default:
                     // A malformed line: skip it, keep the stream.
@@ -295,7 +326,7 @@ internal sealed class EndpointSliceWatcher
 
         Log.Watching(_logger, service, @namespace, _resourceVersion, timeoutSeconds);
         Arm();
-        using var headers = WatchResponseHeadersHandler.Listen(OnResponseHeaders);
+        using var headers = WatchResponseHeadersHandler.Listen(OnResponseHeaders, readAbort.Token);
         try
         {
             try
@@ -311,6 +342,8 @@ internal sealed class EndpointSliceWatcher
 
                 await foreach (var (type, slice) in events.ConfigureAwait(false))
                 {
+                    // After a 410 nothing more counts (a relist follows); keep the grace timer, not the idle one.
+                    if (expired) continue;
                     Arm();
                     using (WatchActivities.Outside(activity, outside))
                     {
@@ -416,6 +449,7 @@ internal sealed class EndpointSliceWatcher
     private void MarkWatchHealthy(IObserver<DiscoverySignal> observer, DiscoverySignal signal)
     {
         _refusalReported = false;
+        _healthySinceFailure = true;
         observer.OnNext(signal);
     }
 

@@ -10,6 +10,8 @@ namespace Reactive.K8sLb.Internal;
 /// (401, 403, 404) starts from a higher delay (<see cref="RefusedInitialDelay"/>, or <see cref="BackoffOptions.Initial"/>
 /// if larger): a missing RoleBinding is usually created within seconds, so waiting the maximum would only prolong the
 /// outage. A 429 or 503 with <c>Retry-After</c> waits at least that long. No delay exceeds <see cref="BackoffOptions.Maximum"/>.
+/// The first retry after a healthy watch broke (not a refusal) spreads over <see cref="BackoffOptions.FirstRetryWindow"/>
+/// (full jitter), so that a fleet broken at once by an API restart does not come back in one burst.
 /// </summary>
 internal sealed class WatchRetryPolicy
 {
@@ -46,9 +48,13 @@ internal sealed class WatchRetryPolicy
     /// <summary>The delay before the given consecutive retry after <paramref name="error"/>; the watcher retries every error.</summary>
     /// <param name="error">The failure.</param>
     /// <param name="attempt">1 for the first retry of a streak.</param>
-    public TimeSpan DelayFor(Exception error, int attempt)
+    /// <param name="afterHealthy">Whether a healthy watch preceded this failure (only meaningful for retry 1).</param>
+    public TimeSpan DelayFor(Exception error, int attempt, bool afterHealthy = false)
     {
-        var delay = (IsRefused(error) ? _refusedBackoff : _backoff).Delay(attempt, _random());
+        var refused = IsRefused(error);
+        var delay = attempt == 1 && afterHealthy && !refused
+            ? _backoff.FirstRetryDelay(_random())
+            : (refused ? _refusedBackoff : _backoff).Delay(attempt, _random());
         if (RetryAfterHeader.Of(error, _scheduler.Now) is { } asked && asked > delay)
         {
             delay = asked < _backoff.Maximum ? asked : _backoff.Maximum;
