@@ -40,7 +40,11 @@ internal static class WatchPathWarmup
         if (Disabled || Volatile.Read(ref _completion) is not null) return;
         var task = new Task<Task<WarmupResult>>(() => RunAsync(config));
         if (Interlocked.CompareExchange(ref _completion, task.Unwrap(), null) is not null) return;
-        task.Start(TaskScheduler.Default);
+        // Not in the first subscriber's execution context: its activity and log scopes have nothing to do with this.
+        using (ExecutionContext.SuppressFlow())
+        {
+            task.Start(TaskScheduler.Default);
+        }
     }
 
     /// <summary>Runs the watch path once. Never throws: a warm-up that fails only leaves the path cold.</summary>

@@ -83,7 +83,16 @@ internal sealed class SharedWatch : IObserver<DiscoverySignal>, IDisposable
         return subscriber;
     }
 
-    private void Connect() => _upstream.Disposable = EndpointSliceWatcher.Signals(_config, _client, _loggers).Subscribe(this);
+    /// <summary>Whether the watch runs on a client the caller supplied (which the caller may dispose once its
+    /// subscriptions are gone: no linger then).</summary>
+    public bool UsesCallersClient => _client is not null;
+
+    private void Connect()
+    {
+        // Stopped before it connected (the last subscriber left at once): no LIST, no client.
+        if (_upstream.IsDisposed) return;
+        _upstream.Disposable = EndpointSliceWatcher.Signals(_config, _client, _loggers).Subscribe(this);
+    }
 
     /// <summary>Stops the watch (the registry calls it once the last subscriber has left and the linger is over).</summary>
     public void Dispose() => _upstream.Dispose();

@@ -41,8 +41,26 @@ internal static class SharedWatches
             generation = ++watch.Generation;
         }
 
+        // A caller's client may be disposed right after its last subscription: stop now rather than watch on with it.
+        if (watch.UsesCallersClient || watch.Key.Linger <= TimeSpan.Zero)
+        {
+            Expire(watch, generation);
+            return;
+        }
+
         // Timers are set and cancelled outside the lock: a scheduler may take locks of its own, and run due work under them.
-        var timer = watch.Key.Scheduler.Schedule(watch.Key.Linger, () => Expire(watch, generation));
+        IDisposable timer;
+        try
+        {
+            timer = watch.Key.Scheduler.Schedule(watch.Key.Linger, () => Expire(watch, generation));
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            // A scheduler that can no longer take work (disposed): without a timer the watch would run forever.
+            Expire(watch, generation);
+            return;
+        }
+
         lock (Gate)
         {
             // Still the pending stop (not yet fired, no subscription back meanwhile): keep it, to cancel on a return.
