@@ -12,7 +12,14 @@ using Reactive.K8sLb.Benchmarks;
 //   --full    BenchmarkDotNet's default job, for numbers worth comparing.
 //   --memory  also run the retained-memory harness (10, 1,000, 10,000 endpoints) and write RetainedMemory.md.
 //   --telemetry-ab  only the interleaved listener/no-listener harness (TelemetryOverheadHarness), printed as a table.
+//   --sharing       only the shared-watch harness (SharingHarness): requests and memory for 1, 10, 100 subscriptions.
 // Everything else goes to BenchmarkSwitcher, e.g. --filter *Tracker*.
+if (args.Contains("--sharing"))
+{
+    Console.WriteLine(await SharingHarness.RunAsync().ConfigureAwait(false));
+    return 0;
+}
+
 if (args.Contains("--telemetry-ab"))
 {
     Console.WriteLine(TelemetryOverheadHarness.Run());

@@ -1,46 +1,45 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Reactive.K8sLb.Testing;
-using Reactive.K8sLb.Tests.Support;
 
-namespace Reactive.K8sLb.Tests.Fleet;
+namespace Reactive.K8sLb.Benchmarks;
 
 /// <summary>
 /// The cost of 1, 10 and 100 subscriptions on one Service in one process, shared and not shared: API requests (from the
-/// emulator's request log) and managed memory (<see cref="GC.GetTotalMemory(bool)"/> after a forced collection,
-/// before the subscriptions and once all are synchronized with their watches open). A measurement, not a test: run it
-/// with <c>dotnet test ... --filter FullyQualifiedName~SharingMeasurements</c> and read the output. The emulator runs in
-/// this process, so its per-watch state is part of the memory figures.
+/// emulator's request log) and managed memory (<see cref="GC.GetTotalMemory(bool)"/> after a forced collection, before
+/// the subscriptions and once all are synchronized with their watches open). The emulator runs in this process, so its
+/// per-watch state is part of the memory figures.
 /// </summary>
-[TestFixture]
-[Explicit("A measurement: prints numbers, asserts only that the run completed.")]
-[NonParallelizable]
-public sealed class SharingMeasurements
+internal static class SharingHarness
 {
     private const string Ns = "fleet";
     private const string Service = "measured";
     private const int Pods = 10;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    [Test]
-    public async Task ApiRequestsAndMemory_1_10_100_Subscriptions()
+    public static async Task<string> RunAsync()
     {
-        var lines = new List<string> { "| subscriptions | shared | LISTs | WATCHes | open watches | managed memory (KiB) | per subscription (KiB) |", "|---:|:---:|---:|---:|---:|---:|---:|" };
+        var table = new StringBuilder()
+            .AppendLine("| subscriptions | shared | LISTs | WATCHes | open watches | managed memory (KiB) | per subscription (KiB) |")
+            .AppendLine("|---:|:---:|---:|---:|---:|---:|---:|");
         foreach (var shared in new[] { true, false })
         {
             // Warm-up: JIT and first-use allocations are not part of any row.
-            await MeasureAsync(1, shared);
+            await MeasureAsync(1, shared).ConfigureAwait(false);
             foreach (var count in new[] { 1, 10, 100 })
             {
-                var (lists, watches, open, bytes) = await MeasureAsync(count, shared);
-                lines.Add(string.Create(CultureInfo.InvariantCulture, $"| {count} | {(shared ? "yes" : "no")} | {lists} | {watches} | {open} | {bytes / 1024.0:F0} | {bytes / 1024.0 / count:F1} |"));
+                var (lists, watches, open, bytes) = await MeasureAsync(count, shared).ConfigureAwait(false);
+                table.AppendLine(CultureInfo.InvariantCulture, $"| {count} | {(shared ? "yes" : "no")} | {lists} | {watches} | {open} | {bytes / 1024.0:F0} | {bytes / 1024.0 / count:F1} |");
             }
         }
 
-        foreach (var line in lines) TestContext.Out.WriteLine(line);
+        return table.ToString();
     }
 
     private static async Task<(int Lists, int Watches, int Open, long Bytes)> MeasureAsync(int count, bool shared)
     {
-        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        await using var emulator = await KubernetesApiEmulator.StartAsync().ConfigureAwait(false);
         emulator.AddService(Ns, Service, new EmulatedServicePort("grpc", 8080)).ScaleTo(Pods, i => $"10.2.0.{i + 1}");
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var synchronized = 0;
@@ -61,12 +60,18 @@ public sealed class SharingMeasurements
             }));
         }
 
-        await Eventually.That(() => Volatile.Read(ref synchronized) == count, TimeSpan.FromSeconds(60), "every subscription synchronized");
-        await emulator.WaitForOpenWatchesAsync(shared ? 1 : count, TimeSpan.FromSeconds(60));
+        var started = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref synchronized) != count)
+        {
+            if (Stopwatch.GetElapsedTime(started) > Timeout) throw new TimeoutException($"{synchronized} of {count} subscriptions synchronized.");
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        await emulator.WaitForOpenWatchesAsync(shared ? 1 : count, Timeout).ConfigureAwait(false);
         var after = GC.GetTotalMemory(forceFullCollection: true);
         var result = (emulator.Requests.Count(r => r.Kind == RequestKind.List), emulator.Requests.Count(r => r.Kind == RequestKind.Watch), emulator.OpenWatchCount, after - before);
         subscriptions.ForEach(s => s.Dispose());
-        await emulator.WaitForOpenWatchesAsync(0, TimeSpan.FromSeconds(60));
+        await emulator.WaitForOpenWatchesAsync(0, Timeout).ConfigureAwait(false);
         return result;
     }
 }
