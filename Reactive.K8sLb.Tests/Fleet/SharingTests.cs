@@ -412,9 +412,9 @@ public sealed class SharingTests
     {
         // A host of its own: the pool is process-wide.
         var host = $"https://pool-{Guid.NewGuid():N}.invalid:6443";
-        var first = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "a" });
-        var second = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "a" });
-        var other = KubernetesClientPool.Acquire(new KubernetesClientConfiguration { Host = host, Namespace = "b" });
+        var first = KubernetesClientPool.Acquire(ApiIdentity.ForConfiguration(new KubernetesClientConfiguration { Host = host, Namespace = "a" }));
+        var second = KubernetesClientPool.Acquire(ApiIdentity.ForConfiguration(new KubernetesClientConfiguration { Host = host, Namespace = "a" }));
+        var other = KubernetesClientPool.Acquire(ApiIdentity.ForConfiguration(new KubernetesClientConfiguration { Host = host, Namespace = "b" }));
         var client = (Kubernetes)first.Client;
 
         first.Release();

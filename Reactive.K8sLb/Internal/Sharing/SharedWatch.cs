@@ -40,9 +40,20 @@ internal sealed class SharedWatch : IObserver<DiscoverySignal>, IDisposable
     {
         Key = key;
 
-        // A snapshot: the caller's configuration is mutable, and the watch outlives its first subscriber.
-        _config = new DiscoveryConfig(config.ServiceName, config.Port) { Namespace = config.Namespace };
+        // A snapshot: the caller's configuration is mutable, and the watch outlives its first subscriber. What the key
+        // holds is taken from the key, read once: above all the API identity, whose own copy of the client configuration
+        // the watch's lease builds its client from (null for the ambient identity and for a user's client, whose
+        // namespace the key has resolved).
+        _config = new DiscoveryConfig(config.ServiceName, config.Port) { Namespace = key.Namespace };
         config.CopyTo(_config);
+        _config.ClientConfiguration = key.Api.Configuration;
+        _config.Backoff = key.Backoff;
+        _config.WatchTimeout = key.WatchTimeout;
+        _config.IdleTimeout = key.IdleTimeout;
+        _config.ListPageSize = key.ListPageSize;
+        _config.Scheduler = key.Scheduler;
+        _config.LoggerFactory = key.LoggerFactory;
+        _config.ShareLinger = key.Linger;
         _client = client;
         _loggers = _config.CreateScopedLoggerFactory();
         _logger = _loggers.CreateLogger("Reactive.K8sLb.Discovery");

@@ -23,6 +23,8 @@ internal sealed record SharedWatchKey(
     ILoggerFactory LoggerFactory,
     TimeSpan Linger)
 {
+    /// <summary>The key of <paramref name="config"/> and <paramref name="client"/> now: the API identity (with its own copy
+    /// of the client configuration) is taken here, once, and the shared watch is configured from the key.</summary>
     public static SharedWatchKey Of(DiscoveryConfig config, IKubernetes? client) => new(
         ApiIdentity.Of(config, client),
         config.ServiceName,

@@ -25,6 +25,12 @@ internal static class SharedWatches
         }
     }
 
+    /// <summary>The number of shared watches alive whose key matches, lingering ones included. Internal for testing.</summary>
+    internal static int CountWhere(Func<SharedWatchKey, bool> predicate)
+    {
+        lock (Gate) return Watches.Keys.Count(predicate);
+    }
+
     /// <summary>
     /// The signals of the shared watch for <paramref name="config"/> and <paramref name="client"/>; cold: each
     /// subscription joins (or starts) the watch whose key its configuration has at that moment, and leaves it on disposal.
