@@ -277,7 +277,7 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// A held LIST appears in <see cref="Requests"/> at once, with status code 0 until answered.
-    /// <see cref="RestartAsync"/> and disposal abort the connections of held LISTs; the stall itself stays in force
+    /// <see cref="RestartAsync(bool)"/> and disposal abort the connections of held LISTs; the stall itself stays in force
     /// across a restart until its handle is disposed.
     /// </remarks>
     /// <returns>A handle that lifts the stall and releases the held LISTs.</returns>
@@ -325,13 +325,36 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
 
     /// <summary>Drops every watch, stops the server and starts it again on the same port; objects and resourceVersion are kept.</summary>
     /// <returns>A task that completes when the server listens again.</returns>
-    public async Task RestartAsync()
+    public Task RestartAsync() => RestartAsync(loseHistory: false);
+
+    /// <summary>
+    /// Drops every watch, stops the server and starts it again on the same port; objects are kept, and with
+    /// <paramref name="loseHistory"/> the watch history is not.
+    /// </summary>
+    /// <param name="loseHistory">
+    /// <see langword="false"/>: the resourceVersion and history are kept, so every watch resumes where it was (as
+    /// <see cref="RestartAsync()"/>). <see langword="true"/>: as an API server whose watch cache restarts from storage
+    /// that other writes have moved on, the restarted server starts one resourceVersion further, with no history before
+    /// it: every watch resumed from a resourceVersion handed out before the restart (by a LIST, an event or a bookmark)
+    /// gets a 410 Gone ERROR event, and its client must LIST again. Objects are unchanged; a new LIST returns them at the
+    /// new resourceVersion.
+    /// </param>
+    /// <returns>A task that completes when the server listens again.</returns>
+    public async Task RestartAsync(bool loseHistory)
     {
         await _lifecycle.WaitAsync().ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             await _server.StopAsync().ConfigureAwait(false);
+            if (loseHistory)
+            {
+                lock (_store.Gate)
+                {
+                    _store.Restart();
+                }
+            }
+
             await StartServerCoreAsync(_port, CancellationToken.None).ConfigureAwait(false);
         }
         finally

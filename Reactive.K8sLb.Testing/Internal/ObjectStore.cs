@@ -88,6 +88,18 @@ internal sealed class ObjectStore
     public void Compact() => CompactTo(ResourceVersion);
 
     /// <summary>
+    /// As a restarted API server's watch cache: it starts from storage at a revision that writes to other resources
+    /// have moved past every resourceVersion a client holds, with no history before it. The resourceVersion moves on
+    /// by one (an invisible write) and everything up to it is compacted, so a watch from any resourceVersion handed out
+    /// before gets 410 Gone, and a LIST (then a watch from its resourceVersion) works as usual.
+    /// </summary>
+    public void Restart()
+    {
+        ResourceVersion++;
+        Compact();
+    }
+
+    /// <summary>
     /// The objects as they were at <paramref name="atRevision"/>, rebuilt by undoing newer history (consistent LIST pages).
     /// Returns <see langword="null"/> when that point is compacted away.
     /// </summary>

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -14,9 +12,7 @@ namespace Reactive.K8sLb.Tests.Discovery;
 internal sealed class ScriptedApiServer : IAsyncDisposable
 {
     private const string EmptyList = """{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSliceList","metadata":{"resourceVersion":"7"},"items":[]}""";
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<TcpClient> _open = [];
+    private readonly LoopbackTcpServer _server;
     private readonly Func<ScriptedRequest, ScriptedReply> _respond;
     private int _lists;
     private int _watches;
@@ -30,15 +26,14 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
     private ScriptedApiServer(Func<ScriptedRequest, ScriptedReply> respond)
     {
         _respond = respond;
-        _listener.Start();
-        _ = AcceptLoopAsync();
+        _server = new LoopbackTcpServer(ServeAsync);
     }
 
     public int Lists => Volatile.Read(ref _lists);
 
     public int Watches => Volatile.Read(ref _watches);
 
-    public k8s.KubernetesClientConfiguration ClientConfiguration => new() { Host = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}" };
+    public k8s.KubernetesClientConfiguration ClientConfiguration => _server.ClientConfiguration;
 
     /// <summary>Every request is accepted and never answered.</summary>
     public static ScriptedApiServer Hanging() => new(_ => null);
@@ -82,13 +77,7 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
     public static string Bookmark(string resourceVersion) =>
         """{"type":"BOOKMARK","object":{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"resourceVersion":""" + $"\"{resourceVersion}\"" + "}}}";
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        foreach (var client in _open) client.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private static string Response(int status, string body, params (string Name, string Value)[] headers) =>
         $"HTTP/1.1 {status} {ReasonPhrase(status)}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n"
@@ -106,48 +95,25 @@ internal sealed class ScriptedApiServer : IAsyncDisposable
         _ => "Error",
     };
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _open.Add(client);
-            _ = ServeAsync(client);
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
     {
         try
         {
             var stream = client.GetStream();
             var reader = new StreamReader(stream, Encoding.ASCII);
-            var requestLine = await reader.ReadLineAsync(_stop.Token) ?? string.Empty;
-            while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
-            {
-                // Skip the headers: GET requests have no body.
-            }
+            var requestLine = await LoopbackTcpServer.ReadRequestLineAsync(reader, stopping) ?? string.Empty;
 
             var watch = requestLine.Contains("watch=true", StringComparison.Ordinal);
             var number = Interlocked.Increment(ref watch ? ref _watches : ref _lists);
             var reply = _respond(new ScriptedRequest(watch, number));
             if (reply.Text is { } response)
             {
-                await stream.WriteAsync(Encoding.UTF8.GetBytes(response), _stop.Token);
-                await stream.FlushAsync(_stop.Token);
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(response), stopping);
+                await stream.FlushAsync(stopping);
                 if (!reply.KeepOpen) client.Dispose();
             }
         }
-        catch (Exception) when (_stop.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
             // Shutting down.
         }

@@ -35,12 +35,12 @@ public sealed class ClientPoolTests
             release.Wait(Timeout * 2);
             return new KubernetesClientConfiguration { Host = UniqueHost() };
         });
-        var slowAcquisition = Task.Run(() => KubernetesClientPool.Acquire(slow));
+        var slowAcquisition = OnThread(() => KubernetesClientPool.Acquire(slow));
         try
         {
             await Eventually.That(() => entered.IsSet, Timeout, "the slow creation started");
 
-            var other = await Task.Run(() => KubernetesClientPool.Acquire(ApiIdentity.ForConfiguration(new KubernetesClientConfiguration { Host = UniqueHost() })))
+            var other = await OnThread(() => KubernetesClientPool.Acquire(ApiIdentity.ForConfiguration(new KubernetesClientConfiguration { Host = UniqueHost() })))
                 .WaitAsync(Timeout);
             using (Assert.EnterMultipleScope())
             {
@@ -74,7 +74,7 @@ public sealed class ClientPoolTests
             return new KubernetesClientConfiguration { Host = UniqueHost(), Namespace = "pooled" };
         });
 
-        var acquisitions = Enumerable.Range(0, Acquirers).Select(_ => Task.Run(() => KubernetesClientPool.Acquire(identity))).ToList();
+        var acquisitions = Enumerable.Range(0, Acquirers).Select(_ => OnThread(() => KubernetesClientPool.Acquire(identity))).ToList();
         await Eventually.That(() => entered.IsSet && KubernetesClientPool.References(identity) == Acquirers, Timeout, "every acquirer waits for the one creation");
         release.Set();
         var handles = await Task.WhenAll(acquisitions).WaitAsync(Timeout);
@@ -116,7 +116,7 @@ public sealed class ClientPoolTests
             return new KubernetesClientConfiguration { Host = UniqueHost() };
         });
 
-        var failing = Enumerable.Range(0, Acquirers).Select(_ => Task.Run(() => KubernetesClientPool.Acquire(identity))).ToList();
+        var failing = Enumerable.Range(0, Acquirers).Select(_ => OnThread(() => KubernetesClientPool.Acquire(identity))).ToList();
         await Eventually.That(() => entered.IsSet && KubernetesClientPool.References(identity) == Acquirers, Timeout, "every acquirer waits for the failing creation");
         release.Set();
         foreach (var acquisition in failing)
@@ -145,7 +145,7 @@ public sealed class ClientPoolTests
     public async Task AcquireAndReleaseRaces_OnOneIdentity_NeverHandOutADisposedClient_AndDisposeEveryClientOnce()
     {
         const int Threads = 8;
-        const int Rounds = 200;
+        const int Rounds = 100;
         var created = new System.Collections.Concurrent.ConcurrentBag<Kubernetes>();
         var host = UniqueHost();
         var identity = ApiIdentity.Resolved(() => new KubernetesClientConfiguration { Host = host });
@@ -190,7 +190,7 @@ public sealed class ClientPoolTests
             return new KubernetesClientConfiguration { Host = UniqueHost() };
         });
         var lease = new KubernetesClientLease(identity, pooled: true, configuredNamespace: "demo");
-        var reading = Task.Run(() => lease.Client);
+        var reading = OnThread(() => lease.Client);
         try
         {
             await Eventually.That(() => entered.IsSet, Timeout, "the creation started");
@@ -287,6 +287,10 @@ public sealed class ClientPoolTests
         static DiscoveryConfig Config(KubernetesClientConfiguration configuration) =>
             new("greeter", 8080) { Namespace = "fleet", ClientConfiguration = configuration, Debounce = TimeSpan.Zero };
     }
+
+    /// <summary>On a thread of its own: the acquirers block, which would starve the thread pool the test waits on.</summary>
+    private static Task<T> OnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static string UniqueHost() => $"http://pool-{Guid.NewGuid():N}.invalid:8080/";
 

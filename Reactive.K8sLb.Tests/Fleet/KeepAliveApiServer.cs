@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Reactive.K8sLb.Tests.Discovery;
 
 namespace Reactive.K8sLb.Tests.Fleet;
 
@@ -17,9 +17,7 @@ namespace Reactive.K8sLb.Tests.Fleet;
 internal sealed class KeepAliveApiServer : IAsyncDisposable
 {
     private const string Gone = """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 7 (9)","reason":"Expired","code":410}}""";
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<TcpClient> _open = [];
+    private readonly LoopbackTcpServer _server;
     private readonly ConcurrentQueue<(int Connection, bool Watch, string RequestLine)> _requests = new();
     private readonly ConcurrentDictionary<int, (NetworkStream Stream, SemaphoreSlim Gate)> _watches = new();
     private int _connections;
@@ -28,11 +26,10 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
 
     public KeepAliveApiServer()
     {
-        _listener.Start();
-        _ = AcceptLoopAsync();
+        _server = new LoopbackTcpServer(ServeAsync);
     }
 
-    public k8s.KubernetesClientConfiguration ClientConfiguration => new() { Host = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}" };
+    public k8s.KubernetesClientConfiguration ClientConfiguration => _server.ClientConfiguration;
 
     public int Lists => _requests.Count(r => !r.Watch);
 
@@ -73,13 +70,7 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        foreach (var client in _open) client.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private static string Chunk(string line)
     {
@@ -98,27 +89,9 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
     private string List() =>
         """{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSliceList","metadata":{"resourceVersion":""" + $"\"{Interlocked.Read(ref _resourceVersion)}\"" + "},\"items\":[]}";
 
-    private async Task AcceptLoopAsync()
+    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
     {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try
-            {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _open.Add(client);
-            _ = ServeAsync(client, Interlocked.Increment(ref _connections));
-        }
-    }
-
-    private async Task ServeAsync(TcpClient client, int connection)
-    {
+        var connection = Interlocked.Increment(ref _connections);
         var stream = client.GetStream();
         var gate = new SemaphoreSlim(1);
         try
@@ -127,37 +100,33 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
             var reader = new StreamReader(stream, Encoding.ASCII);
             while (true)
             {
-                var requestLine = await reader.ReadLineAsync(_stop.Token);
+                var requestLine = await LoopbackTcpServer.ReadRequestLineAsync(reader, stopping);
                 if (requestLine is null) return;
-                while (!string.IsNullOrEmpty(await reader.ReadLineAsync(_stop.Token)))
-                {
-                    // Skip the headers: GET requests have no body.
-                }
 
                 var watch = requestLine.Contains("watch=true", StringComparison.Ordinal);
                 _requests.Enqueue((connection, watch, requestLine));
-                await gate.WaitAsync(_stop.Token);
+                await gate.WaitAsync(stopping);
                 try
                 {
                     if (watch && Interlocked.Exchange(ref _expireNextWatch, 0) == 1)
                     {
                         var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + Chunk(Gone) + "0\r\n\r\n";
-                        await stream.WriteAsync(Encoding.UTF8.GetBytes(head), _stop.Token);
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(head), stopping);
                     }
                     else if (watch)
                     {
                         var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + Chunk(Added());
-                        await stream.WriteAsync(Encoding.UTF8.GetBytes(head), _stop.Token);
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(head), stopping);
                         _watches[connection] = (stream, gate);
                     }
                     else
                     {
                         var body = List();
                         var response = $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
-                        await stream.WriteAsync(Encoding.UTF8.GetBytes(response), _stop.Token);
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(response), stopping);
                     }
 
-                    await stream.FlushAsync(_stop.Token);
+                    await stream.FlushAsync(stopping);
                 }
                 finally
                 {
@@ -165,7 +134,7 @@ internal sealed class KeepAliveApiServer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception) when (_stop.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
             // Shutting down.
         }
