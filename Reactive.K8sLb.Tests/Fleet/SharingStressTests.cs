@@ -9,7 +9,7 @@ using Reactive.K8sLb.Tests.Support;
 namespace Reactive.K8sLb.Tests.Fleet;
 
 /// <summary>
-/// Shared watches under concurrent churn: many threads subscribe to and dispose shared discoveries of the same and of
+/// Shared watches under concurrent churn: many concurrent tasks subscribe to and dispose shared discoveries of the same and of
 /// different Services, through two API identities (one stopping its watches at once, one lingering), so that joins,
 /// leaves, watch starts and stops, linger take-overs and pooled client creations and disposals race each other. Then
 /// the invariants: every subscription that stayed follows the endpoints; once all are gone, no pooled client, no
@@ -18,13 +18,14 @@ namespace Reactive.K8sLb.Tests.Fleet;
 public sealed class SharingStressTests
 {
     private const string Ns = "stress";
-    private const int Threads = 8;
-    private const int RoundsPerThread = 40;
-    private static readonly string[] Services = ["alpha", "beta", "gamma"];
+    private const int Tasks = 8;
+    private const int RoundsPerTask = 40;
+    private const int KeptPerTask = 3;
+    private static readonly string[] Services = ["alpha", "beta", "gamma", "delta", "epsilon"];
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
     [Test]
-    public async Task ManyThreads_SubscribeAndDispose_KeptSubscriptionsFollowTheEndpoints_AndEverythingIsReleased()
+    public async Task ConcurrentSubscribeAndDispose_KeptSubscriptionsFollowTheEndpoints_AndEverythingIsReleased()
     {
         await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions { BookmarkInterval = TimeSpan.FromMilliseconds(200) });
         var services = Services.Select((name, i) =>
@@ -35,48 +36,52 @@ public sealed class SharingStressTests
         }).ToList();
         var logs = new CapturingLoggerFactory();
         var kept = new ConcurrentBag<(int Service, EndpointSetRecorder Recorder)>();
-        using var start = new Barrier(Threads);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var threads = Enumerable.Range(0, Threads).Select(thread => Task.Factory.StartNew(
-            () =>
+        var threads = Enumerable.Range(0, Tasks).Select(thread => Task.Run(async () =>
+        {
+            var random = new Random(thread);
+            EndpointSetRecorder? pending = null;
+            await start.Task;
+            for (var round = 0; round < RoundsPerTask; round++)
             {
-                var random = new Random(thread);
-                var pending = new List<EndpointSetRecorder>();
-                start.SignalAndWait(Timeout);
-                for (var round = 0; round < RoundsPerThread; round++)
+                var service = random.Next(Services.Length);
+                var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(Config(emulator, Services[service], lingering: random.Next(2) == 1, logs)));
+                if (round >= RoundsPerTask - KeptPerTask)
                 {
-                    var service = random.Next(Services.Length);
-                    var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(Config(emulator, Services[service], lingering: random.Next(2) == 1, logs)));
-                    switch (random.Next(4))
-                    {
-                        case 0:
-                            kept.Add((service, recorder));
-                            break;
-                        case 1:
-                            recorder.Dispose();
-                            break;
-                        default:
-                            // Left a little later, in a random order: leaves interleave with other joins.
-                            pending.Add(recorder);
-                            if (pending.Count > 3)
-                            {
-                                var index = random.Next(pending.Count);
-                                pending[index].Dispose();
-                                pending.RemoveAt(index);
-                            }
-
-                            break;
-                    }
+                    // The last rounds stay, joining whatever the churn left: a running, lingering, stopping or new watch.
+                    kept.Add((service, recorder));
+                    continue;
                 }
 
-                pending.ForEach(r => r.Dispose());
-            },
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default)).ToList();
+                switch (random.Next(4))
+                {
+                    case 0:
+                        recorder.Dispose();
+                        break;
+                    case 1:
+                    case 2:
+                        // Left once it has its first snapshot: the watch is live (a LIST done, a WATCH open or opening).
+                        await recorder.WaitForStatusAsync(_ => true, Timeout, "a first snapshot");
+                        recorder.Dispose();
+                        break;
+                    default:
+                        // Left a little later, at the next round of this task: leaves interleave with other joins.
+                        pending?.Dispose();
+                        pending = recorder;
+                        continue;
+                }
+            }
+
+            pending?.Dispose();
+        })).ToList();
+        start.SetResult();
         try
         {
             await Task.WhenAll(threads).WaitAsync(Timeout);
+            TestContext.Out.WriteLine(
+                $"{kept.Count} of {Tasks * RoundsPerTask} subscriptions kept; during the churn the API got "
+                + $"{emulator.Requests.Count(r => r.Kind == RequestKind.List)} LISTs and {emulator.Requests.Count(r => r.Kind == RequestKind.Watch)} WATCHes");
             Assert.That(kept.Select(k => k.Service).Distinct().Count(), Is.EqualTo(Services.Length), "the seeded run keeps subscriptions on every Service");
 
             // The endpoints change after the churn: every subscription that stayed must follow.
