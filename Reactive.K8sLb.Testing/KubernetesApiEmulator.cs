@@ -220,6 +220,22 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
     }
 
     /// <summary>
+    /// The next streaming list (a WATCH with <c>sendInitialEvents=true</c>, see <see cref="StreamingListSupport"/>)
+    /// sends <paramref name="afterEvents"/> of its initial ADDED events, then one ERROR event (Status 410, reason
+    /// Expired) before the initial-events-end bookmark, and then ends: the client must discard the partial state.
+    /// </summary>
+    /// <param name="afterEvents">How many initial events to send first; 0 sends the error at once.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterEvents"/> is negative.</exception>
+    public void ExpireNextStreamingList(int afterEvents)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterEvents);
+        lock (_store.Gate)
+        {
+            _faults.ExpireNextStreamingListAfter = afterEvents;
+        }
+    }
+
+    /// <summary>
     /// LIST and WATCH requests (of EndpointSlices) are answered with <paramref name="statusCode"/> and a Status body
     /// until the returned handle is disposed or <paramref name="count"/> requests have failed.
     /// </summary>

@@ -455,8 +455,20 @@ internal sealed class ApiServer : IDisposable
     private async Task WatchAsync(HttpContext context, Dictionary<string, string> query, string? ns, LabelSelector labels, FieldSelector fields, long timestamp)
     {
         var rvText = query.GetValueOrDefault("resourceVersion");
-        var sendInitialEvents = IsTrue(query, "sendInitialEvents");
         var bookmarks = IsTrue(query, "allowWatchBookmarks");
+        var sendInitialEvents = false;
+        if (_options.StreamingLists != StreamingListSupport.Ignored)
+        {
+            if (ValidateWatchListOptions(query, bookmarks) is { } invalid)
+            {
+                Record(context, query, RequestKind.Watch, 422, timestamp);
+                await WriteStatusAsync(context, 422, invalid, "Invalid").ConfigureAwait(false);
+                return;
+            }
+
+            sendInitialEvents = IsTrue(query, "sendInitialEvents");
+        }
+
         long? from = null;
         if (!sendInitialEvents && !string.IsNullOrEmpty(rvText) && rvText != "0")
         {
@@ -484,11 +496,19 @@ internal sealed class ApiServer : IDisposable
         var token = linked.Token;
         bool stall;
         string? expired = null;
+        List<WatchLine>? beforeExpiry = null;
         lock (_store.Gate)
         {
             stall = _faults.StallNextWatch;
             _faults.StallNextWatch = false;
-            if (!stall && _faults.ExpireNextWatch)
+            if (!stall && sendInitialEvents && _faults.ExpireNextStreamingListAfter is { } sent)
+            {
+                // Part of the initial state, then 410 before the initial-events-end bookmark.
+                _faults.ExpireNextStreamingListAfter = null;
+                beforeExpiry = [.. _store.CurrentStateFor(watcher).Take(sent)];
+                expired = ApiStatus.TooOldResourceVersion(0, _store.ResourceVersion);
+            }
+            else if (!stall && _faults.ExpireNextWatch)
             {
                 _faults.ExpireNextWatch = false;
                 expired = ApiStatus.TooOldResourceVersion(from ?? 0, _store.ResourceVersion);
@@ -519,6 +539,11 @@ internal sealed class ApiServer : IDisposable
 
             if (expired is not null)
             {
+                foreach (var line in beforeExpiry ?? [])
+                {
+                    await WriteLineAsync(context, id, line, token).ConfigureAwait(false);
+                }
+
                 await WriteLineAsync(context, id, WatchLine.Error(expired), token).ConfigureAwait(false);
                 return;
             }
@@ -560,6 +585,52 @@ internal sealed class ApiServer : IDisposable
 
             OpenWatches.Remove(id);
         }
+    }
+
+    /// <summary>
+    /// The API server's checks of a watch's list options (apimachinery's <c>validateWatchOptions</c>): the message of
+    /// its 422 Invalid answer, or <see langword="null"/> when they pass. A server without the WatchList feature refuses
+    /// <c>sendInitialEvents</c> outright.
+    /// </summary>
+    private string? ValidateWatchListOptions(Dictionary<string, string> query, bool bookmarks)
+    {
+        var errors = new List<string>();
+        var hasSendInitialEvents = query.ContainsKey("sendInitialEvents");
+        var match = query.GetValueOrDefault("resourceVersionMatch");
+        if (hasSendInitialEvents)
+        {
+            if (match != "NotOlderThan")
+            {
+                errors.Add("resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+            }
+
+            if (_options.StreamingLists == StreamingListSupport.Rejected)
+            {
+                errors.Add("sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(match))
+        {
+            if (!hasSendInitialEvents)
+            {
+                errors.Add("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+            }
+
+            if (match != "NotOlderThan")
+            {
+                errors.Add($"resourceVersionMatch: Unsupported value: \"{match}\": supported values: \"NotOlderThan\"");
+            }
+
+            if (!bookmarks)
+            {
+                errors.Add("allowWatchBookmarks: Forbidden: allowWatchBookmarks must be set to true when resourceVersionMatch is set");
+            }
+        }
+
+        return errors.Count == 0
+            ? null
+            : "ListOptions.meta.k8s.io \"\" is invalid: " + (errors.Count == 1 ? errors[0] : "[" + string.Join(", ", errors) + "]");
     }
 
     private async Task BookmarkLoopAsync(Watcher watcher, CancellationToken token)
