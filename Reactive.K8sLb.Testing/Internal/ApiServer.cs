@@ -29,6 +29,7 @@ internal sealed class ApiServer : IDisposable
     private WebApplication? _app;
     private CancellationTokenSource _stopping = new();
     private long _nextWatcherId;
+    private long _responseBodyBytes;
     private int _heldLists;
 
     public ApiServer(ObjectStore store, FaultInjector faults, KubernetesApiEmulatorOptions options, Action<WatchEventWritten> written)
@@ -114,18 +115,23 @@ internal sealed class ApiServer : IDisposable
     private static bool IsTrue(Dictionary<string, string> query, string key) =>
         query.TryGetValue(key, out var v) && (v == "true" || v == "1");
 
-    private static async Task WriteJsonAsync(HttpContext context, int statusCode, string json)
+    /// <summary>Response body bytes written so far, every response (LIST, WATCH lines, Status, discovery documents).</summary>
+    public long ResponseBodyBytes => Interlocked.Read(ref _responseBodyBytes);
+
+    private async Task WriteJsonAsync(HttpContext context, int statusCode, string json)
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Interlocked.Add(ref _responseBodyBytes, bytes.Length);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static Task WriteStatusAsync(HttpContext context, int statusCode, string message, string? reason = null) =>
+    private Task WriteStatusAsync(HttpContext context, int statusCode, string message, string? reason = null) =>
         WriteJsonAsync(context, statusCode, ApiStatus.Json(ApiStatus.Failure(statusCode, message, reason)));
 
     /// <summary>Writes an armed failure; with a retry delay, as the API server's error writer does: header and Status details.</summary>
-    private static Task WriteFailureAsync(HttpContext context, FaultInjector.FailureRule failure)
+    private Task WriteFailureAsync(HttpContext context, FaultInjector.FailureRule failure)
     {
         var status = ApiStatus.Failure(failure.StatusCode, failure.Message);
         if (failure.RetryAfterSeconds is { } seconds)
@@ -656,6 +662,7 @@ internal sealed class ApiServer : IDisposable
     private async Task WriteLineAsync(HttpContext context, long watcherId, WatchLine line, CancellationToken token)
     {
         var bytes = Encoding.UTF8.GetBytes(line.Text);
+        Interlocked.Add(ref _responseBodyBytes, bytes.Length + NewLine.Length);
         await context.Response.Body.WriteAsync(bytes, token).ConfigureAwait(false);
         await context.Response.Body.WriteAsync(NewLine, token).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(token).ConfigureAwait(false);
