@@ -47,6 +47,13 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
         Namespace = _options.DefaultNamespace,
     };
 
+    /// <summary>
+    /// Gets the number of response body bytes the emulator has written since it started, over every request: LIST
+    /// pages, watch lines (events, bookmarks, errors), Status answers and discovery documents; HTTP headers and chunk
+    /// framing are not counted. Read it before and after a scenario to measure what a fleet of clients costs to serve.
+    /// </summary>
+    public long ResponseBodyBytes => _server.ResponseBodyBytes;
+
     /// <summary>Gets the number of open watch connections (stalled ones included).</summary>
     public int OpenWatchCount => _server.OpenWatches.Count;
 
@@ -216,6 +223,22 @@ public sealed class KubernetesApiEmulator : IAsyncDisposable
         lock (_store.Gate)
         {
             _faults.ExpireNextWatch = true;
+        }
+    }
+
+    /// <summary>
+    /// The next streaming list (a WATCH with <c>sendInitialEvents=true</c>, see <see cref="StreamingListSupport"/>)
+    /// sends <paramref name="afterEvents"/> of its initial ADDED events, then one ERROR event (Status 410, reason
+    /// Expired) before the initial-events-end bookmark, and then ends: the client must discard the partial state.
+    /// </summary>
+    /// <param name="afterEvents">How many initial events to send first; 0 sends the error at once.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterEvents"/> is negative.</exception>
+    public void ExpireNextStreamingList(int afterEvents)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterEvents);
+        lock (_store.Gate)
+        {
+            _faults.ExpireNextStreamingListAfter = afterEvents;
         }
     }
 

@@ -26,6 +26,10 @@ public sealed class KubernetesApiEmulatorOptions
     /// <value>The default value is 1 second.</value>
     public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Gets or sets how WATCH requests with <c>sendInitialEvents</c> (streaming lists) are answered.</summary>
+    /// <value>The default value is <see cref="StreamingListSupport.Supported"/>.</value>
+    public StreamingListSupport StreamingLists { get; set; } = StreamingListSupport.Supported;
+
     /// <summary>Gets or sets the fixed port to listen on; 0 picks a free port.</summary>
     /// <value>The default value is 0.</value>
     public int Port { get; set; }
@@ -50,5 +54,9 @@ public sealed class KubernetesApiEmulatorOptions
         ArgumentOutOfRangeException.ThrowIfNegative(Port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        if (!Enum.IsDefined(StreamingLists))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StreamingLists), StreamingLists, "StreamingLists must be a defined StreamingListSupport value.");
+        }
     }
 }

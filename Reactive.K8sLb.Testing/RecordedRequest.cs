@@ -37,4 +37,11 @@ public sealed record RecordedRequest(
     /// apart, e.g. for <see cref="RequestLogStatistics"/>.
     /// </summary>
     public string? UserAgent { get; init; }
+
+    /// <summary>
+    /// Whether this is a streaming list: a WATCH with <c>sendInitialEvents=true</c>, which replaces a LIST (see
+    /// <see cref="StreamingListSupport"/>).
+    /// </summary>
+    public bool IsStreamingList =>
+        Kind == RequestKind.Watch && Query.TryGetValue("sendInitialEvents", out var value) && value is "true" or "1";
 }

@@ -29,6 +29,7 @@ internal sealed class ApiServer : IDisposable
     private WebApplication? _app;
     private CancellationTokenSource _stopping = new();
     private long _nextWatcherId;
+    private long _responseBodyBytes;
     private int _heldLists;
 
     public ApiServer(ObjectStore store, FaultInjector faults, KubernetesApiEmulatorOptions options, Action<WatchEventWritten> written)
@@ -114,18 +115,23 @@ internal sealed class ApiServer : IDisposable
     private static bool IsTrue(Dictionary<string, string> query, string key) =>
         query.TryGetValue(key, out var v) && (v == "true" || v == "1");
 
-    private static async Task WriteJsonAsync(HttpContext context, int statusCode, string json)
+    /// <summary>Response body bytes written so far, every response (LIST, WATCH lines, Status, discovery documents).</summary>
+    public long ResponseBodyBytes => Interlocked.Read(ref _responseBodyBytes);
+
+    private async Task WriteJsonAsync(HttpContext context, int statusCode, string json)
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Interlocked.Add(ref _responseBodyBytes, bytes.Length);
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static Task WriteStatusAsync(HttpContext context, int statusCode, string message, string? reason = null) =>
+    private Task WriteStatusAsync(HttpContext context, int statusCode, string message, string? reason = null) =>
         WriteJsonAsync(context, statusCode, ApiStatus.Json(ApiStatus.Failure(statusCode, message, reason)));
 
     /// <summary>Writes an armed failure; with a retry delay, as the API server's error writer does: header and Status details.</summary>
-    private static Task WriteFailureAsync(HttpContext context, FaultInjector.FailureRule failure)
+    private Task WriteFailureAsync(HttpContext context, FaultInjector.FailureRule failure)
     {
         var status = ApiStatus.Failure(failure.StatusCode, failure.Message);
         if (failure.RetryAfterSeconds is { } seconds)
@@ -455,8 +461,20 @@ internal sealed class ApiServer : IDisposable
     private async Task WatchAsync(HttpContext context, Dictionary<string, string> query, string? ns, LabelSelector labels, FieldSelector fields, long timestamp)
     {
         var rvText = query.GetValueOrDefault("resourceVersion");
-        var sendInitialEvents = IsTrue(query, "sendInitialEvents");
         var bookmarks = IsTrue(query, "allowWatchBookmarks");
+        var sendInitialEvents = false;
+        if (_options.StreamingLists != StreamingListSupport.Ignored)
+        {
+            if (ValidateWatchListOptions(query, bookmarks) is { } invalid)
+            {
+                Record(context, query, RequestKind.Watch, 422, timestamp);
+                await WriteStatusAsync(context, 422, invalid, "Invalid").ConfigureAwait(false);
+                return;
+            }
+
+            sendInitialEvents = IsTrue(query, "sendInitialEvents");
+        }
+
         long? from = null;
         if (!sendInitialEvents && !string.IsNullOrEmpty(rvText) && rvText != "0")
         {
@@ -484,11 +502,19 @@ internal sealed class ApiServer : IDisposable
         var token = linked.Token;
         bool stall;
         string? expired = null;
+        List<WatchLine>? beforeExpiry = null;
         lock (_store.Gate)
         {
             stall = _faults.StallNextWatch;
             _faults.StallNextWatch = false;
-            if (!stall && _faults.ExpireNextWatch)
+            if (!stall && sendInitialEvents && _faults.ExpireNextStreamingListAfter is { } sent)
+            {
+                // Part of the initial state, then 410 before the initial-events-end bookmark.
+                _faults.ExpireNextStreamingListAfter = null;
+                beforeExpiry = [.. _store.CurrentStateFor(watcher).Take(sent)];
+                expired = ApiStatus.TooOldResourceVersion(0, _store.ResourceVersion);
+            }
+            else if (!stall && _faults.ExpireNextWatch)
             {
                 _faults.ExpireNextWatch = false;
                 expired = ApiStatus.TooOldResourceVersion(from ?? 0, _store.ResourceVersion);
@@ -519,6 +545,11 @@ internal sealed class ApiServer : IDisposable
 
             if (expired is not null)
             {
+                foreach (var line in beforeExpiry ?? [])
+                {
+                    await WriteLineAsync(context, id, line, token).ConfigureAwait(false);
+                }
+
                 await WriteLineAsync(context, id, WatchLine.Error(expired), token).ConfigureAwait(false);
                 return;
             }
@@ -562,6 +593,52 @@ internal sealed class ApiServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The API server's checks of a watch's list options (apimachinery's <c>validateWatchOptions</c>): the message of
+    /// its 422 Invalid answer, or <see langword="null"/> when they pass. A server without the WatchList feature refuses
+    /// <c>sendInitialEvents</c> outright.
+    /// </summary>
+    private string? ValidateWatchListOptions(Dictionary<string, string> query, bool bookmarks)
+    {
+        var errors = new List<string>();
+        var hasSendInitialEvents = query.ContainsKey("sendInitialEvents");
+        var match = query.GetValueOrDefault("resourceVersionMatch");
+        if (hasSendInitialEvents)
+        {
+            if (match != "NotOlderThan")
+            {
+                errors.Add("resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+            }
+
+            if (_options.StreamingLists == StreamingListSupport.Rejected)
+            {
+                errors.Add("sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(match))
+        {
+            if (!hasSendInitialEvents)
+            {
+                errors.Add("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+            }
+
+            if (match != "NotOlderThan")
+            {
+                errors.Add($"resourceVersionMatch: Unsupported value: \"{match}\": supported values: \"NotOlderThan\"");
+            }
+
+            if (!bookmarks)
+            {
+                errors.Add("allowWatchBookmarks: Forbidden: allowWatchBookmarks must be set to true when resourceVersionMatch is set");
+            }
+        }
+
+        return errors.Count == 0
+            ? null
+            : "ListOptions.meta.k8s.io \"\" is invalid: " + (errors.Count == 1 ? errors[0] : "[" + string.Join(", ", errors) + "]");
+    }
+
     private async Task BookmarkLoopAsync(Watcher watcher, CancellationToken token)
     {
         try
@@ -585,6 +662,7 @@ internal sealed class ApiServer : IDisposable
     private async Task WriteLineAsync(HttpContext context, long watcherId, WatchLine line, CancellationToken token)
     {
         var bytes = Encoding.UTF8.GetBytes(line.Text);
+        Interlocked.Add(ref _responseBodyBytes, bytes.Length + NewLine.Length);
         await context.Response.Body.WriteAsync(bytes, token).ConfigureAwait(false);
         await context.Response.Body.WriteAsync(NewLine, token).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(token).ConfigureAwait(false);

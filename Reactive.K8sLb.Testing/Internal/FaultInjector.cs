@@ -10,6 +10,9 @@ internal sealed class FaultInjector
 
     public bool StallNextWatch { get; set; }
 
+    /// <summary>When set, the next streaming list sends this many of its initial events, then 410 Expired.</summary>
+    public int? ExpireNextStreamingListAfter { get; set; }
+
     public FailureRule AddFailure(int statusCode, string message, int? count, int? retryAfterSeconds)
     {
         var rule = new FailureRule(statusCode, message, count, retryAfterSeconds);

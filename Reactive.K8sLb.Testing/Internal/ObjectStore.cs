@@ -174,6 +174,10 @@ internal sealed class ObjectStore
         return null;
     }
 
+    /// <summary>The current state as the ADDED events a watch without a resourceVersion starts with.</summary>
+    public List<WatchLine> CurrentStateFor(Watcher watcher) =>
+        [.. _objects.Values.Where(o => watcher.Matches(o.Slice)).Select(o => WatchLine.Event(WatchEventType.Added, o))];
+
     public void RemoveWatcher(Watcher watcher)
     {
         _watchers.Remove(watcher);

@@ -128,7 +128,7 @@ public sealed class DiscoveryOperatorsTests
         await Eventually.That(() => { lock (changes) return changes.Count == 1; }, "the endpoint arrives");
         await emulator.WaitForOpenWatchesAsync(1, Eventually.DefaultTimeout);
 
-        Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List), Is.EqualTo(1));
+        Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List || r.IsStreamingList), Is.EqualTo(1), "one list (a streaming list by default)");
         Assert.That(emulator.OpenWatchCount, Is.EqualTo(1));
         lock (statuses) Assert.That(statuses, Has.Some.Property(nameof(DiscoveryStatus.IsSynchronized)).True);
     }

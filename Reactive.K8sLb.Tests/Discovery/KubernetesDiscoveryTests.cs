@@ -405,7 +405,7 @@ public sealed class KubernetesDiscoveryTests
         using var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(config));
 
         await recorder.WaitForAddressesAsync(Addresses(1, 1), Timeout);
-        Assert.That(emulator.Requests.First(r => r.Kind == RequestKind.List).Path, Does.Contain($"/namespaces/{Ns}/"));
+        Assert.That(emulator.Requests.First(r => r.Kind == RequestKind.List || r.IsStreamingList).Path, Does.Contain($"/namespaces/{Ns}/"));
     }
 
     [Test]
@@ -441,6 +441,7 @@ public sealed class KubernetesDiscoveryTests
             IdleTimeout = tuning?.IdleTimeout ?? TimeSpan.FromSeconds(30),
             ListPageSize = tuning?.PageSize ?? 500,
             LoggerFactory = logs,
+            StreamingLists = false, // this fixture pins the classic LIST + WATCH protocol; StreamingListTests the other
         };
 
     private static EndpointSetRecorder Record(KubernetesApiEmulator emulator, ServicePort? port = null, ILoggerFactory? logs = null, Func<Tuning, Tuning>? configure = null) =>

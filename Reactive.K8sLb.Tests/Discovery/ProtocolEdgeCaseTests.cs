@@ -14,6 +14,7 @@ public sealed class ProtocolEdgeCaseTests
         Debounce = TimeSpan.Zero,
         IdleTimeout = idle ?? TimeSpan.FromSeconds(30),
         Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(100), maximum: TimeSpan.FromSeconds(2)),
+        StreamingLists = false, // these scripted servers speak the classic LIST + WATCH protocol
     };
 
     [Test]

@@ -37,6 +37,7 @@ public sealed partial class WatchFaultTests
             Backoff = backoff ?? new BackoffOptions(initial: TimeSpan.FromMilliseconds(20), maximum: TimeSpan.FromSeconds(1)),
             LoggerFactory = logs,
             Scheduler = scheduler,
+            StreamingLists = false, // these scripted servers speak the classic LIST + WATCH protocol
         };
     }
 

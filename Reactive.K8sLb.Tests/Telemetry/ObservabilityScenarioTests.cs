@@ -89,7 +89,10 @@ public sealed class ObservabilityScenarioTests
             // for every list that carried a watch event's change.
             Assert.That(recorder.ForService("k8slb.resolver.update.changes", name), Has.Count.EqualTo((int)published));
             Assert.That(recorder.ForService("k8slb.resolver.update.delay", name).Select(m => m.Value).ToList(), Has.Count.GreaterThanOrEqualTo(3).And.All.Positive);
-            Assert.That(recorder.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list"), ("k8slb.api.outcome", "ok")), Is.EqualTo(1));
+            // One streaming list (a WATCH with sendInitialEvents, the default against this server), no LIST, no relist.
+            Assert.That(emulator.Requests.Count(r => r.IsStreamingList), Is.EqualTo(1));
+            Assert.That(recorder.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list")), Is.Zero);
+            Assert.That(recorder.Sum("k8slb.watch.relists", name), Is.Zero);
         }
 
         channel.Dispose();
@@ -143,7 +146,8 @@ public sealed class ObservabilityScenarioTests
 
             outage.Dispose();
             await Eventually.That(() => Health("healthy") == 1, Timeout, "healthy again after the outage");
-            Assert.That(recorder.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list"), ("k8slb.api.outcome", "ok")), Is.EqualTo(1), "resumed by resourceVersion: no relist");
+            Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List || r.IsStreamingList), Is.EqualTo(1), "resumed by resourceVersion: no relist");
+            Assert.That(recorder.Sum("k8slb.watch.relists", name), Is.Zero, "resumed by resourceVersion: no relist");
         }
 
         Assert.That(recorder.Observe("k8slb.discovery.status", name), Is.Empty, "a disposed discovery leaves the gauges");

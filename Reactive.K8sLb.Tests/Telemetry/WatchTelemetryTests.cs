@@ -253,6 +253,7 @@ public sealed class WatchTelemetryTests
             Namespace = Ns,
             ClientConfiguration = server.ClientConfiguration,
             Debounce = TimeSpan.Zero,
+            StreamingLists = false, // a scripted server of the classic protocol
         };
 
         using var recorder = Record(config);
@@ -299,6 +300,7 @@ public sealed class WatchTelemetryTests
             ClientConfiguration = server.ClientConfiguration,
             Debounce = TimeSpan.Zero,
             ListPageSize = 1,
+            StreamingLists = false, // a scripted server of the classic protocol
         };
 
         using var recorder = Record(config);
@@ -439,6 +441,7 @@ public sealed class WatchTelemetryTests
             Debounce = TimeSpan.Zero,
             Backoff = backoff ?? new BackoffOptions(initial: TimeSpan.FromMilliseconds(20), maximum: TimeSpan.FromSeconds(3)),
             IdleTimeout = idle ?? TimeSpan.FromSeconds(30),
+            StreamingLists = false, // the LIST instruments; StreamingListTests covers the streaming list's
         };
 
     private static EndpointSetRecorder Record(DiscoveryConfig config) => new(KubernetesDiscovery.Observe(config));

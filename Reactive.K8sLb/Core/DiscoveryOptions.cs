@@ -22,6 +22,7 @@ public class DiscoveryOptions
     private TimeSpan _watchTimeout = TimeSpan.FromMinutes(5);
     private TimeSpan _idleTimeout = TimeSpan.FromMinutes(2);
     private int _listPageSize = 500;
+    private TimeSpan _initialEventsTimeout = TimeSpan.FromSeconds(3);
     private ReadinessPolicy _readiness;
     private AddressFamilyPolicy _addressFamily;
 
@@ -155,6 +156,30 @@ public class DiscoveryOptions
     public bool ShareWatch { get; set; } = true;
 
     /// <summary>
+    /// Whether to take the Service's EndpointSlices with a streaming list where the API server supports it: one WATCH
+    /// with <c>sendInitialEvents=true</c> (Kubernetes' WatchList, beta since 1.32) that sends the current slices and then
+    /// a bookmark annotated <c>k8s.io/initial-events-end</c>, and goes on streaming changes, instead of a LIST followed
+    /// by a WATCH. The API server serves it from its watch cache, one object at a time, instead of building the whole
+    /// list in memory. The first snapshot is declared on that bookmark; a relist after 410 Gone streams the same way.
+    /// A server that rejects it (its WatchList feature is off) or does not honour it (older than 1.27: no such
+    /// bookmark arrives within 3 seconds, or a plain bookmark arrives first) is answered with LIST + WATCH at once, and
+    /// the answer is remembered for the Kubernetes client (with <see cref="ShareWatch"/>, for the API server in this
+    /// process). The default value is <see langword="true"/>.
+    /// </summary>
+    public bool StreamingLists { get; set; } = true;
+
+    /// <summary>
+    /// How long a streaming list may go without an event before its initial-events-end bookmark, after which the server
+    /// is taken not to support streaming lists. The default value is 3 seconds; never more than
+    /// <see cref="IdleTimeout"/>. Internal for testing.
+    /// </summary>
+    internal TimeSpan InitialEventsTimeout
+    {
+        get => _initialEventsTimeout < _idleTimeout ? _initialEventsTimeout : _idleTimeout;
+        set => _initialEventsTimeout = value;
+    }
+
+    /// <summary>
     /// How long a shared watch outlives its last subscription; part of the sharing key. The default value is 5 seconds.
     /// Internal for testing.
     /// </summary>
@@ -203,6 +228,8 @@ public class DiscoveryOptions
         target.ClientConfiguration = ClientConfiguration;
         target.ReportHealth = ReportHealth;
         target.ShareWatch = ShareWatch;
+        target.StreamingLists = StreamingLists;
+        target._initialEventsTimeout = _initialEventsTimeout;
         target.ShareLinger = ShareLinger;
     }
 }

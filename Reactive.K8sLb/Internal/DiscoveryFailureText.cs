@@ -45,6 +45,20 @@ internal static class DiscoveryFailureText
     public static string ListTimedOutInClient(IKubernetes client) =>
         $"The LIST of EndpointSlices got no answer within {(client is AbstractKubernetes kubernetes ? kubernetes.HttpClientTimeout.ToString() : "its own timeout")} (the Kubernetes client's HttpClientTimeout, see KubernetesClientConfiguration.HttpClientTimeout).";
 
+    /// <summary>A streaming list was refused by the server (its WatchList feature is off).</summary>
+    public static string StreamingListRejected(HttpOperationException error) =>
+        $"it answered {(int)error.Response.StatusCode} {error.Response.StatusCode}: {ServerMessage(error.Response.Content) ?? error.Message}";
+
+    /// <summary>A streaming list went silent before its initial-events-end bookmark.</summary>
+    public static string NoInitialEventsEnd(TimeSpan timeout) =>
+        $"no bookmark annotated k8s.io/initial-events-end and no event for {timeout}";
+
+    /// <summary>A streaming list's response ended before its initial-events-end bookmark.</summary>
+    public const string NoInitialEventsEndBeforeEnd = "the response ended without a bookmark annotated k8s.io/initial-events-end";
+
+    /// <summary>A plain bookmark came before the initial-events-end bookmark: the server ignored sendInitialEvents.</summary>
+    public const string PlainBookmarkFirst = "a bookmark without the k8s.io/initial-events-end annotation came first";
+
     private static string? ServerMessage(string? body)
     {
         if (string.IsNullOrWhiteSpace(body)) return null;

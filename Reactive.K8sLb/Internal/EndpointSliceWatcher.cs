@@ -13,8 +13,10 @@ using Reactive.K8sLb.Internal.Telemetry;
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// The list/watch protocol for one Service's EndpointSlices, as an informer would run it: LIST (paginated), then WATCH
-/// from the list's resourceVersion with bookmarks; a normal end of the watch resumes from the last resourceVersion
+/// The list/watch protocol for one Service's EndpointSlices, as an informer would run it: a streaming list where the
+/// API server supports it (one WATCH with <c>sendInitialEvents=true</c> whose initial events end with a bookmark
+/// annotated <c>k8s.io/initial-events-end</c>, then go on as a watch), else LIST (paginated), then WATCH from the list's
+/// resourceVersion with bookmarks; a normal end of the watch resumes from the last resourceVersion
 /// without relisting; 410 Gone relists (a reset, which the diffing core reconciles); a silent watch is abandoned by an
 /// idle watchdog and reported as failing; every other failure is retried with backoff (<see cref="WatchRetryPolicy"/>),
 /// reported in band as a failing status, and never ends the stream. The status turns healthy again as soon as a watch
@@ -52,6 +54,17 @@ internal sealed class EndpointSliceWatcher
 
     // Whether a watch was healthy since the last failure: its first retry then spreads over Backoff.FirstRetryWindow.
     private volatile bool _healthySinceFailure;
+
+    // Streaming lists that expired (410) before their initial events were complete, in a row: the second backs off.
+    private int _expiredStreamingLists;
+
+    // Why the last streaming list was taken as unsupported (for the log), and whether the relist it stood for is
+    // already counted (the LIST that replaces it is the same relist).
+    private string? _streamingUnsupportedReason;
+    private bool _relistCounted;
+
+    /// <summary>The annotation of the bookmark that ends a streaming list's initial events.</summary>
+    internal const string InitialEventsEndAnnotation = "k8s.io/initial-events-end";
 
     /// <summary>A watch that ends sooner than this without any slice event is treated as a failure (backoff).</summary>
     private static readonly TimeSpan MinimumWatchDuration = TimeSpan.FromSeconds(1);
@@ -103,17 +116,51 @@ internal sealed class EndpointSliceWatcher
         while (!cancellationToken.IsCancellationRequested)
         {
             var listed = false;
+            var streaming = false;
             if (_resourceVersion is null)
             {
-                var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
-                _resourceVersion = resourceVersion;
-                listed = true;
-                observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), _lease.Namespace));
+                if (_config.StreamingLists && !StreamingListMemory.IsUnsupported(_lease.Client))
+                {
+                    // The watch below lists: its initial events end in a bookmark that completes the snapshot.
+                    streaming = true;
+                }
+                else
+                {
+                    var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
+                    _resourceVersion = resourceVersion;
+                    listed = true;
+                    observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), _lease.Namespace));
+                }
             }
 
             var started = _scheduler.Now;
-            var (outcome, sliceEvents) = await WatchAsync(observer, cancellationToken).ConfigureAwait(false);
+            var (outcome, sliceEvents) = await WatchAsync(observer, streaming, cancellationToken).ConfigureAwait(false);
             var quick = sliceEvents == 0 && _scheduler.Now - started < MinimumWatchDuration;
+            var beforeSnapshot = streaming && _resourceVersion is null;
+            if (outcome == WatchOutcome.StreamingUnsupported)
+            {
+                // Remembered for the client: every later list of this client, in any discovery, is LIST + WATCH.
+                StreamingListMemory.MarkUnsupported(_lease.Client);
+                Log.StreamingListUnsupported(_logger, _config.ServiceName, _streamingUnsupportedReason ?? "unknown");
+                _restartReason = null;
+                _relistCounted = true;
+                continue;
+            }
+
+            if (beforeSnapshot && outcome == WatchOutcome.Expired)
+            {
+                // The partial initial state is dropped; start over at once, but not in a tight loop.
+                Log.StreamingListExpired(_logger, _config.ServiceName);
+                _listReason = WatchInstruments.GoneReason;
+                _restartReason = null;
+                if (++_expiredStreamingLists > 1)
+                {
+                    throw new WatchEndedEarlyException("Streaming lists of EndpointSlices expired (410 Gone) twice in a row before their initial events were complete.");
+                }
+
+                continue;
+            }
+
             _restartReason = outcome switch
             {
                 WatchOutcome.Expired => WatchInstruments.GoneReason,
@@ -151,7 +198,8 @@ internal sealed class EndpointSliceWatcher
         var @namespace = _lease.Namespace;
         var service = _config.ServiceName;
         var reason = _listReason;
-        if (!string.Equals(reason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(service, @namespace, reason);
+        if (!_relistCounted && !string.Equals(reason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(service, @namespace, reason);
+        _relistCounted = false;
 
         // Until this LIST succeeds, the next one retries a failure; a 410 later says otherwise.
         _listReason = WatchInstruments.ErrorReason;
@@ -233,11 +281,30 @@ internal sealed class EndpointSliceWatcher
         return (slices, string.IsNullOrEmpty(resourceVersion) ? null : resourceVersion);
     }
 
-    private async Task<(WatchOutcome Outcome, int SliceEvents)> WatchAsync(IObserver<DiscoverySignal> observer, CancellationToken cancellationToken)
+    /// <summary>
+    /// One WATCH request. A streaming list (<paramref name="streaming"/>) is a WATCH with <c>sendInitialEvents=true</c>
+    /// from no resourceVersion: its ADDED events are collected until the bookmark annotated
+    /// <see cref="InitialEventsEndAnnotation"/>, which sets the resourceVersion and completes the snapshot (a reset,
+    /// as after a LIST); from there on it is an ordinary watch. Before that bookmark the status stays as it was (no
+    /// snapshot yet), and a server that rejects the request (400/422), sends a plain bookmark first, ends the response,
+    /// or goes silent for <see cref="DiscoveryOptions.InitialEventsTimeout"/> does not support streaming lists
+    /// (<see cref="WatchOutcome.StreamingUnsupported"/>).
+    /// </summary>
+    private async Task<(WatchOutcome Outcome, int SliceEvents)> WatchAsync(IObserver<DiscoverySignal> observer, bool streaming, CancellationToken cancellationToken)
     {
         var @namespace = _lease.Namespace;
         var service = _config.ServiceName;
-        if (_restartReason is { } restartReason) WatchInstruments.RecordRestart(service, @namespace, restartReason);
+        var listReason = _listReason;
+        if (streaming)
+        {
+            // A streaming list is a (re)list, not a watch restart.
+            if (!string.Equals(listReason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(service, @namespace, listReason);
+            _listReason = WatchInstruments.ErrorReason;
+        }
+        else if (_restartReason is { } restartReason)
+        {
+            WatchInstruments.RecordRestart(service, @namespace, restartReason);
+        }
 
         // Unless the session loop learns that it ended otherwise, the next watch follows a failure of this one.
         _restartReason = WatchInstruments.ErrorReason;
@@ -258,6 +325,11 @@ internal sealed class EndpointSliceWatcher
         var delivered = false;
         var sliceEvents = 0;
         var bookmarks = 0;
+
+        // A streaming list's initial state, by slice name, until the initial-events-end bookmark completes it.
+        var initial = streaming ? new Dictionary<string, V1EndpointSlice>(StringComparer.Ordinal) : null;
+        var synced = !streaming;
+        string? unsupported = null;
         KubernetesException? serverError = null;
         ApiResult? result = null;
         Exception? failure = null;
@@ -268,12 +340,28 @@ internal sealed class EndpointSliceWatcher
             CancelQuietly(watchCancellation);
         }
 
-        void Arm() => watchdog.Disposable = _scheduler.Schedule(_config.IdleTimeout, () =>
+        // The LIST that replaces this streaming list lists for the same reason.
+        (WatchOutcome, int) Unsupported(string reason)
         {
-            idle = true;
-            activity?.AddEvent(new ActivityEvent(WatchActivities.IdleEvent));
-            Stop();
-        });
+            _streamingUnsupportedReason = reason;
+            _listReason = listReason;
+            activity?.AddEvent(new ActivityEvent(WatchActivities.StreamingUnsupportedEvent));
+            return (WatchOutcome.StreamingUnsupported, sliceEvents);
+        }
+
+        // Before a streaming list's initial-events-end bookmark, silence means a server that does not honour it.
+        void Arm() => watchdog.Disposable = synced
+            ? _scheduler.Schedule(_config.IdleTimeout, () =>
+            {
+                idle = true;
+                activity?.AddEvent(new ActivityEvent(WatchActivities.IdleEvent));
+                Stop();
+            })
+            : _scheduler.Schedule(_config.InitialEventsTimeout, () =>
+            {
+                unsupported = DiscoveryFailureText.NoInitialEventsEnd(_config.InitialEventsTimeout);
+                Stop();
+            });
 
         void OnError(Exception error)
         {
@@ -306,7 +394,8 @@ internal sealed class EndpointSliceWatcher
         // cancellation may still complete later: once this watch is over (not current) its headers say nothing.
         void OnResponseHeaders(HttpStatusCode status)
         {
-            if (status != HttpStatusCode.OK) return;
+            // A streaming list is healthy once its snapshot is complete, not on its headers.
+            if (status != HttpStatusCode.OK || streaming) return;
             lock (gate)
             {
                 if (!current || watchCancellation.IsCancellationRequested) return;
@@ -322,6 +411,11 @@ internal sealed class EndpointSliceWatcher
             activity.SetTag(WatchActivities.ResourceVersionTag, _resourceVersion);
             activity.SetTag(WatchActivities.InitialResourceVersionTag, _resourceVersion);
             activity.SetTag(WatchActivities.TimeoutSecondsTag, timeoutSeconds);
+            if (streaming)
+            {
+                activity.SetTag(WatchActivities.SendInitialEventsTag, true);
+                activity.SetTag(WatchActivities.ListReasonTag, listReason);
+            }
         }
 
         Log.Watching(_logger, service, @namespace, _resourceVersion, timeoutSeconds);
@@ -331,11 +425,14 @@ internal sealed class EndpointSliceWatcher
         {
             try
             {
+                // A streaming list asks for the newest state (no resourceVersion: a consistent read), as client-go does.
                 var events = _lease.Client.DiscoveryV1.WatchListNamespacedEndpointSliceAsync(
                     namespaceParameter: @namespace,
                     allowWatchBookmarks: true,
                     labelSelector: _labelSelector,
-                    resourceVersion: _resourceVersion,
+                    resourceVersion: streaming ? null : _resourceVersion,
+                    resourceVersionMatch: streaming ? "NotOlderThan" : null,
+                    sendInitialEvents: streaming ? true : null,
                     timeoutSeconds: timeoutSeconds,
                     onError: OnError,
                     cancellationToken: watchCancellation.Token);
@@ -343,7 +440,38 @@ internal sealed class EndpointSliceWatcher
                 await foreach (var (type, slice) in events.ConfigureAwait(false))
                 {
                     // After a 410 nothing more counts (a relist follows); keep the grace timer, not the idle one.
-                    if (expired) continue;
+                    if (expired || unsupported is not null) continue;
+                    if (!synced)
+                    {
+                        sliceEvents++;
+                        if (!CollectInitialEvent(type, slice, initial!, ref unsupported))
+                        {
+                            Arm();
+                            continue;
+                        }
+
+                        if (unsupported is not null)
+                        {
+                            Stop();
+                            continue;
+                        }
+
+                        // The initial-events-end bookmark: the snapshot is complete, and from here on this is a watch.
+                        sliceEvents--;
+                        synced = true;
+                        delivered = true;
+                        bookmarks++;
+                        _resourceVersion = slice!.Metadata?.ResourceVersion is { Length: > 0 } endVersion ? endVersion : null;
+                        _expiredStreamingLists = 0;
+                        Arm();
+                        using (WatchActivities.Outside(activity, outside))
+                        {
+                            CompleteStreamingList(observer, activity, [.. initial!.Values], @namespace);
+                        }
+
+                        continue;
+                    }
+
                     Arm();
                     using (WatchActivities.Outside(activity, outside))
                     {
@@ -376,15 +504,23 @@ internal sealed class EndpointSliceWatcher
                     }
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (expired || idle || serverError is not null))
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (expired || idle || serverError is not null || unsupported is not null))
             {
                 // Our own cancellation: the outcome flags below say why.
             }
             catch (HttpRequestException error) when (!delivered && error.InnerException is EndOfStreamException)
             {
-                // KubernetesClient throws on a watch response with zero lines: for us that is a normal end.
+                // KubernetesClient throws on a watch response with zero lines: for us that is a normal end (for a
+                // streaming list, one that never sent its initial-events-end bookmark).
                 result = ApiResult.Ok;
+                if (!synced) return Unsupported(DiscoveryFailureText.NoInitialEventsEndBeforeEnd);
                 return (WatchOutcome.Ended, 0);
+            }
+            catch (HttpOperationException error) when (!synced && error.Response?.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
+            {
+                // A server whose WatchList feature is off answers 422 Invalid ("sendInitialEvents is forbidden").
+                result = ApiResult.Of(error);
+                return Unsupported(DiscoveryFailureText.StreamingListRejected(error));
             }
             catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone)
             {
@@ -399,6 +535,12 @@ internal sealed class EndpointSliceWatcher
             }
 
             if (serverError is not null) throw serverError;
+            if (!synced && !expired)
+            {
+                result = ApiResult.Ok;
+                return Unsupported(unsupported ?? DiscoveryFailureText.NoInitialEventsEndBeforeEnd);
+            }
+
             result = expired ? ApiResult.GoneEvent : idle ? ApiResult.Timeout : ApiResult.Ok;
             return (expired ? WatchOutcome.Expired : idle ? WatchOutcome.Idle : WatchOutcome.Ended, sliceEvents);
         }
@@ -424,6 +566,52 @@ internal sealed class EndpointSliceWatcher
                 activity.SetTag(WatchActivities.BookmarksTag, bookmarks);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes one line of a streaming list's initial events into <paramref name="initial"/>.
+    /// </summary>
+    /// <returns><see langword="true"/> when the line ends the initial events: the initial-events-end bookmark, or a line
+    /// that shows the server does not honour <c>sendInitialEvents</c> (<paramref name="unsupported"/> says why).</returns>
+    private static bool CollectInitialEvent(WatchEventType type, V1EndpointSlice? slice, Dictionary<string, V1EndpointSlice> initial, ref string? unsupported)
+    {
+        switch (type)
+        {
+            case WatchEventType.Added or WatchEventType.Modified when slice?.Metadata?.Name is { } name:
+                initial[name] = slice;
+                return false;
+            case WatchEventType.Deleted when slice?.Metadata?.Name is { } name:
+                initial.Remove(name);
+                return false;
+            case WatchEventType.Bookmark:
+                // The server sends this bookmark before any other: a plain one first means it ignored sendInitialEvents.
+                if (slice?.Metadata?.Annotations?.TryGetValue(InitialEventsEndAnnotation, out var end) == true
+                    && string.Equals(end, "true", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+
+                unsupported = DiscoveryFailureText.PlainBookmarkFirst;
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private void CompleteStreamingList(IObserver<DiscoverySignal> observer, Activity? activity, List<V1EndpointSlice> slices, string @namespace)
+    {
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.AddEvent(new ActivityEvent(WatchActivities.InitialEventsEndEvent, tags: new ActivityTagsCollection
+            {
+                [WatchActivities.ItemsTag] = slices.Count,
+                [WatchActivities.ResourceVersionTag] = _resourceVersion,
+            }));
+        }
+
+        Log.Streamed(_logger, slices.Count, _config.ServiceName, @namespace, _resourceVersion);
+        observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), @namespace));
+        MarkWatchHealthy(observer, DiscoverySignal.WatchDelivering);
     }
 
     private static void AddRelistEvent(Activity? activity, string? resourceVersion)

@@ -50,4 +50,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 209, Level = LogLevel.Debug, Message = "Kubernetes discovery of {Service} is still refused (retry {Attempt} in {Delay}): {Reason}")]
     public static partial void PermanentFailureRepeated(ILogger logger, Exception error, string service, int attempt, TimeSpan delay, string reason);
+
+    [LoggerMessage(EventId = 210, Level = LogLevel.Debug, Message = "Streamed {Count} EndpointSlices of {Service} in {Namespace} at resourceVersion {ResourceVersion} (a WATCH with sendInitialEvents, no LIST).")]
+    public static partial void Streamed(ILogger logger, int count, string service, string @namespace, string? resourceVersion);
+
+    [LoggerMessage(EventId = 211, Level = LogLevel.Warning, Message = "The API server does not support streaming lists for {Service} ({Reason}): using LIST + WATCH with this client from now on.")]
+    public static partial void StreamingListUnsupported(ILogger logger, string service, string reason);
+
+    [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Streaming list of {Service} expired (410 Gone) before its initial events were complete: starting it over.")]
+    public static partial void StreamingListExpired(ILogger logger, string service);
 }

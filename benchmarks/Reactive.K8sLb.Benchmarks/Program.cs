@@ -13,7 +13,16 @@ using Reactive.K8sLb.Benchmarks;
 //   --memory  also run the retained-memory harness (10, 1,000, 10,000 endpoints) and write RetainedMemory.md.
 //   --telemetry-ab  only the interleaved listener/no-listener harness (TelemetryOverheadHarness), printed as a table.
 //   --sharing       only the shared-watch harness (SharingHarness): requests and memory for 1, 10, 100 subscriptions.
+//   --fleet [N]     only the fleet harness (FleetHarness): N (default 50) independent clients, streaming lists off/on.
 // Everything else goes to BenchmarkSwitcher, e.g. --filter *Tracker*.
+if (args.Contains("--fleet"))
+{
+    var at = Array.IndexOf(args, "--fleet");
+    var clients = at + 1 < args.Length && int.TryParse(args[at + 1], out var n) ? n : 50;
+    Console.WriteLine(await FleetHarness.RunAsync(clients, TimeSpan.FromSeconds(20)).ConfigureAwait(false));
+    return 0;
+}
+
 if (args.Contains("--sharing"))
 {
     Console.WriteLine(await SharingHarness.RunAsync().ConfigureAwait(false));

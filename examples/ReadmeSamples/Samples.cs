@@ -116,10 +116,11 @@ public static class Samples
             WatchTimeout = TimeSpan.FromMinutes(5),
             IdleTimeout = TimeSpan.FromMinutes(2),
             ListPageSize = 500,
+            StreamingLists = true,                  // WATCH with sendInitialEvents; LIST + WATCH where unsupported
             ClientConfiguration = null,             // in-cluster, else $KUBECONFIG or ~/.kube/config
             LoggerFactory = null,                   // no logging
             Scheduler = null,                       // DefaultScheduler.Instance
-            ShareWatch = true,                      // one LIST+WATCH per Service per process
+            ShareWatch = true,                      // one watch per Service per process
             ReportHealth = false,                   // not in AddKubernetesDiscovery()'s report
         };
         return config;

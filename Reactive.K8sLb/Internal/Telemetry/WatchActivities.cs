@@ -23,6 +23,9 @@ internal static class WatchActivities
     public const string BookmarksTag = "k8slb.watch.bookmarks";
     public const string TimeoutSecondsTag = "k8slb.watch.timeout_seconds";
 
+    /// <summary>On a watch: <see langword="true"/> when it is a streaming list (<c>sendInitialEvents=true</c>).</summary>
+    public const string SendInitialEventsTag = "k8slb.watch.send_initial_events";
+
     /// <summary>List event: the continue token expired mid-pagination (410); the LIST starts over from page one.</summary>
     public const string ContinueExpiredEvent = "continue_expired";
 
@@ -37,6 +40,15 @@ internal static class WatchActivities
 
     /// <summary>Watch event: the idle watchdog gave the silent watch up.</summary>
     public const string IdleEvent = "idle";
+
+    /// <summary>
+    /// Watch event of a streaming list: the bookmark annotated <c>k8s.io/initial-events-end</c> arrived (tagged with the
+    /// number of slices and the resourceVersion); the first snapshot is complete.
+    /// </summary>
+    public const string InitialEventsEndEvent = "initial_events_end";
+
+    /// <summary>Watch event of a streaming list: the server rejected or did not honour it; LIST + WATCH follows.</summary>
+    public const string StreamingUnsupportedEvent = "streaming_list_unsupported";
 
     /// <summary>Watch event: an unreadable line was skipped.</summary>
     public const string EventSkippedEvent = "event_skipped";
