@@ -46,6 +46,7 @@ public sealed class RelistAfterGoneTests
             // A LIST whose answer was swallowed by a stale read on its connection fails after this, and is retried.
             IdleTimeout = TimeSpan.FromSeconds(3),
             Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(200), maximum: TimeSpan.FromSeconds(1)),
+            StreamingLists = false, // the keep-alive server speaks the classic LIST + WATCH protocol
         };
         using var client = userClient ? new k8s.Kubernetes(server.ClientConfiguration) : null;
         using var recorder = new EndpointSetRecorder(client is null ? KubernetesDiscovery.Observe(config) : KubernetesDiscovery.Observe(config, client));

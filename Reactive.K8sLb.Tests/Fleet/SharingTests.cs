@@ -344,7 +344,9 @@ public sealed class SharingTests
             {
                 Assert.That(Count(emulator, RequestKind.List), Is.EqualTo(1));
                 Assert.That(Count(emulator, RequestKind.Watch), Is.EqualTo(1));
-                Assert.That(metrics.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list")), Is.EqualTo(1), "counted once per shared watch");
+                // The one streaming list is a WATCH request, counted when it ends; nothing listed or relisted per channel.
+                Assert.That(metrics.Sum("k8slb.api.requests", name, ("k8slb.api.verb", "list")), Is.Zero, "no LIST");
+                Assert.That(metrics.Sum("k8slb.watch.relists", name), Is.Zero, "no relist");
             }
 
             await stop.CancelAsync();
@@ -455,7 +457,12 @@ public sealed class SharingTests
 
     private static EndpointSetRecorder Record(DiscoveryConfig config) => new(KubernetesDiscovery.Observe(config));
 
-    private static int Count(KubernetesApiEmulator emulator, RequestKind kind) => emulator.Requests.Count(r => r.Kind == kind);
+    /// <summary>
+    /// Lists are LISTs and streaming lists (a WATCH with sendInitialEvents, the default against the emulator); watches are
+    /// every WATCH request. A streaming list is both at once: one request that lists and then watches.
+    /// </summary>
+    private static int Count(KubernetesApiEmulator emulator, RequestKind kind) =>
+        emulator.Requests.Count(r => r.Kind == kind || (kind == RequestKind.List && r.IsStreamingList));
 
     private static string Ip(int i) => $"10.1.0.{i + 1}";
 

@@ -146,7 +146,7 @@ public class DiscoveryOptions
     /// calls and <c>k8s:///</c> channels whose Service, <see cref="DiscoveryConfig.Namespace"/>, API server identity
     /// (the values of <see cref="ClientConfiguration"/>, or the same client instance given to <c>Observe</c>) and watch
     /// settings (<see cref="Backoff"/>, <see cref="WatchTimeout"/>, <see cref="IdleTimeout"/>,
-    /// <see cref="ListPageSize"/>, <see cref="Scheduler"/>, <see cref="LoggerFactory"/>) are equal share the slices and
+    /// <see cref="ListPageSize"/>, <see cref="StreamingLists"/>, <see cref="Scheduler"/>, <see cref="LoggerFactory"/>) are equal share the slices and
     /// the watch's health; each keeps its own port, <see cref="Readiness"/>, <see cref="AddressFamily"/> and debounce.
     /// A subscription that joins a running watch gets the current endpoints and status at once, without a new LIST.
     /// The watch stops 5 seconds (on <see cref="Scheduler"/>) after its last subscription ends, so a channel that is

@@ -51,6 +51,8 @@ internal sealed class SharedWatch : IObserver<DiscoverySignal>, IDisposable
         _config.WatchTimeout = key.WatchTimeout;
         _config.IdleTimeout = key.IdleTimeout;
         _config.ListPageSize = key.ListPageSize;
+        _config.StreamingLists = key.StreamingLists;
+        _config.InitialEventsTimeout = key.InitialEventsTimeout;
         _config.Scheduler = key.Scheduler;
         _config.LoggerFactory = key.LoggerFactory;
         _config.ShareLinger = key.Linger;

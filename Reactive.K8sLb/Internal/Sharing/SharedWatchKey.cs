@@ -19,6 +19,8 @@ internal sealed record SharedWatchKey(
     TimeSpan WatchTimeout,
     TimeSpan IdleTimeout,
     int ListPageSize,
+    bool StreamingLists,
+    TimeSpan InitialEventsTimeout,
     IScheduler Scheduler,
     ILoggerFactory LoggerFactory,
     TimeSpan Linger)
@@ -33,6 +35,8 @@ internal sealed record SharedWatchKey(
         config.WatchTimeout,
         config.IdleTimeout,
         config.ListPageSize,
+        config.StreamingLists,
+        config.InitialEventsTimeout,
         config.EffectiveScheduler,
         config.EffectiveLoggerFactory,
         config.ShareLinger);
