@@ -30,6 +30,14 @@ public sealed class KubernetesApiEmulatorOptions
     /// <value>The default value is <see cref="StreamingListSupport.Supported"/>.</value>
     public StreamingListSupport StreamingLists { get; set; } = StreamingListSupport.Supported;
 
+    /// <summary>
+    /// Gets or sets how long after a streaming list's initial events its initial-events-end bookmark comes. kube-apiserver
+    /// sends that bookmark on its bookmark tick, up to about a second after the initial events; changes committed
+    /// meanwhile are sent before it, and no other bookmark comes first.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/>: right after the initial events. Must not be negative.</value>
+    public TimeSpan InitialEventsEndDelay { get; set; }
+
     /// <summary>Gets or sets the fixed port to listen on; 0 picks a free port.</summary>
     /// <value>The default value is 0.</value>
     public int Port { get; set; }
@@ -52,6 +60,7 @@ public sealed class KubernetesApiEmulatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RequestLogLimit, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BookmarkInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(Port);
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialEventsEndDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(Port, 65535);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         if (!Enum.IsDefined(StreamingLists))

@@ -21,9 +21,10 @@ public enum StreamingListSupport
     Rejected = 1,
 
     /// <summary>
-    /// As an API server older than the feature (before Kubernetes 1.27): <c>sendInitialEvents</c> and
+    /// As a proxy or an API implementation that does not know the parameters: <c>sendInitialEvents</c> and
     /// <c>resourceVersionMatch</c> are ignored, so a watch without a resourceVersion sends the current state as ADDED
-    /// events and never the initial-events-end bookmark.
+    /// events, then plain bookmarks, and never the initial-events-end bookmark. (kube-apiserver itself has answered
+    /// <c>resourceVersionMatch</c> on a watch with 422 since 1.19.)
     /// </summary>
     Ignored = 2,
 }

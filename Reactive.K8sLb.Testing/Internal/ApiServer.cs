@@ -521,7 +521,9 @@ internal sealed class ApiServer : IDisposable
             }
             else if (!stall)
             {
-                expired = _store.AddWatcher(watcher, from, sendInitialEvents && bookmarks);
+                // With a delay, the initial-events-end bookmark comes from the bookmark loop, as kube-apiserver's comes on
+                // its bookmark tick.
+                expired = _store.AddWatcher(watcher, from, sendInitialEvents && bookmarks && _options.InitialEventsEndDelay == TimeSpan.Zero);
             }
         }
 
@@ -556,7 +558,7 @@ internal sealed class ApiServer : IDisposable
 
             if (bookmarks)
             {
-                bookmarkLoop = BookmarkLoopAsync(watcher, token);
+                bookmarkLoop = BookmarkLoopAsync(watcher, sendInitialEvents && _options.InitialEventsEndDelay > TimeSpan.Zero, token);
             }
 
             await foreach (var line in watcher.Reader.ReadAllAsync(token).ConfigureAwait(false))
@@ -639,10 +641,23 @@ internal sealed class ApiServer : IDisposable
             : "ListOptions.meta.k8s.io \"\" is invalid: " + (errors.Count == 1 ? errors[0] : "[" + string.Join(", ", errors) + "]");
     }
 
-    private async Task BookmarkLoopAsync(Watcher watcher, CancellationToken token)
+    /// <param name="watcher">The watch.</param>
+    /// <param name="initialEventsEndFirst">Send the initial-events-end bookmark after <see cref="KubernetesApiEmulatorOptions.InitialEventsEndDelay"/>
+    /// (changes committed meanwhile go before it), and the periodic ones only after it.</param>
+    /// <param name="token">Ends with the watch.</param>
+    private async Task BookmarkLoopAsync(Watcher watcher, bool initialEventsEndFirst, CancellationToken token)
     {
         try
         {
+            if (initialEventsEndFirst)
+            {
+                await Task.Delay(_options.InitialEventsEndDelay, token).ConfigureAwait(false);
+                lock (_store.Gate)
+                {
+                    watcher.Enqueue(WatchLine.Bookmark(_store.ResourceVersion, initialEventsEnd: true));
+                }
+            }
+
             while (true)
             {
                 await Task.Delay(_options.BookmarkInterval, token).ConfigureAwait(false);

@@ -159,7 +159,7 @@ public sealed class StreamingListTests
     }
 
     [Test]
-    public async Task Ignored_WithoutAnyBookmark_FallsBackAfterTheInitialEventsTimeout()
+    public async Task Ignored_WithoutAnyBookmark_FallsBackOnceAfterTheSilence_AndIsRememberedTheSecondTime()
     {
         await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions
         {
@@ -172,11 +172,98 @@ public sealed class StreamingListTests
         var config = Config(emulator, name, logs);
         config.InitialEventsTimeout = TimeSpan.FromMilliseconds(300);
         using var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(config));
-
         await recorder.WaitForAddressesAsync(Addresses(1, 2), Timeout);
+        await emulator.WaitForOpenWatchesAsync(1, Timeout);
 
         Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List), Is.EqualTo(1));
-        Assert.That(logs.Entries.Where(e => e.EventId.Id == 211).Select(e => e.Message).Single(), Does.Contain("no bookmark annotated k8s.io/initial-events-end"));
+        Assert.That(logs.Entries.Where(e => e.EventId.Id == 213).Select(e => e.Message).Single(), Does.Contain("no bookmark annotated k8s.io/initial-events-end"));
+        Assert.That(logs.Entries.Where(e => e.EventId.Id == 211), Is.Empty, "silence once is not a verdict");
+
+        // The relist after a 410 tries streaming again, meets the same silence, and now remembers it.
+        emulator.ExpireNextWatch();
+        emulator.DropAllWatches();
+        service.RemovePod(Ip(1));
+        await recorder.WaitForAddressesAsync([Addr(2)], Timeout);
+        Assert.That(emulator.Requests.Count(r => r.IsStreamingList), Is.EqualTo(2));
+        Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List), Is.EqualTo(2));
+        Assert.That(logs.Entries.Where(e => e.EventId.Id == 211).Select(e => e.Message).Single(), Does.Contain("the second time in a row"));
+    }
+
+    [Test]
+    public async Task RefusedBeforeTheSnapshot_OneListForThisAttempt_StreamingAgainLater()
+    {
+        // A Role that allows list but not watch, say: the streaming list is refused, one LIST still gets the endpoints.
+        await using var emulator = await KubernetesApiEmulator.StartAsync();
+        var (service, name) = AddService(emulator);
+        service.ScaleTo(2, i => Ip(i + 1));
+        var logs = new CapturingLoggerFactory();
+        var forbidden = emulator.FailRequests(403, "endpointslices.discovery.k8s.io is forbidden: cannot watch", count: 1);
+        using var recorder = Record(emulator, name, logs);
+        await recorder.WaitForAddressesAsync(Addresses(1, 2), Timeout);
+        await emulator.WaitForOpenWatchesAsync(1, Timeout);
+        forbidden.Dispose();
+
+        emulator.ExpireNextWatch();
+        emulator.DropAllWatches();
+        service.RemovePod(Ip(1));
+        await recorder.WaitForAddressesAsync([Addr(2)], Timeout);
+
+        var requests = emulator.Requests;
+        Assert.That(requests.First(r => r.IsStreamingList).StatusCode, Is.EqualTo(403));
+        Assert.That(requests.Count(r => r.Kind == RequestKind.List), Is.EqualTo(1), "one LIST for the refused attempt");
+        Assert.That(requests.Count(r => r.IsStreamingList), Is.EqualTo(2), "the relist streams again: nothing was remembered");
+        Assert.That(logs.Entries.Where(e => e.EventId.Id == 211), Is.Empty);
+        Assert.That(logs.Entries.Count(e => e.EventId.Id == 213), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task EndBookmarkOnTheServersTick_ChangesMeanwhileAreInTheSnapshot_NothingIsPublishedBeforeIt()
+    {
+        // kube-apiserver sends the initial-events-end bookmark on its bookmark tick; changes in between come first.
+        await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions
+        {
+            MaxEndpointsPerSlice = 1,
+            InitialEventsEndDelay = TimeSpan.FromMilliseconds(700),
+        });
+        var (service, name) = AddService(emulator);
+        service.ScaleTo(3, i => Ip(i + 1));
+        var added = 0;
+        emulator.EventWritten += e =>
+        {
+            if (e.EventType == k8s.WatchEventType.Added) Interlocked.Increment(ref added);
+        };
+        using var recorder = Record(emulator, name);
+        await Eventually.That(() => Volatile.Read(ref added) == 3, Timeout, "the three initial events are out");
+        service.RemovePod(Ip(1));
+        service.AddPod(Ip(4));
+
+        await recorder.WaitForAddressesAsync([Addr(2), Addr(3), Addr(4)], Timeout);
+
+        Assert.That(recorder.Changes.Where(c => c.Kind == ChangeKind.Remove), Is.Empty, "the deleted pod was never published");
+        Assert.That(recorder.Changes.Select(c => EndpointSetRecorder.Format(c.Item)), Is.EquivalentTo(new[] { Addr(2), Addr(3), Addr(4) }));
+        Assert.That(emulator.Requests.Count(r => r.Kind == RequestKind.List), Is.Zero);
+        Assert.That(recorder.Violations, Is.Empty);
+    }
+
+    [Test]
+    public async Task EmptyService_StreamEndsRightAfterItsBookmark_ResumesWithoutReportingFailure()
+    {
+        // A server may close a watch right after the initial-events-end bookmark (a draining watch cache).
+        const string end = """{"type":"BOOKMARK","object":{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"resourceVersion":"9","annotations":{"k8s.io/initial-events-end":"true"}}}}""";
+        await using var server = ScriptedApiServer.Scripted(request => request switch
+        {
+            { Watch: true, Number: 1 } => new ScriptedReply(ScriptedApiServer.WatchReply(keepOpen: false, end).Text + "0\r\n\r\n"),
+            { Watch: true } => ScriptedApiServer.WatchReply(keepOpen: true, ScriptedApiServer.Bookmark("9")),
+            _ => ScriptedApiServer.ListReply(),
+        });
+        var config = new DiscoveryConfig("greeter", 8080) { Namespace = Ns, ClientConfiguration = server.ClientConfiguration, Debounce = TimeSpan.Zero };
+        using var recorder = new EndpointSetRecorder(KubernetesDiscovery.Observe(config));
+
+        await recorder.WaitForAsync(() => server.Watches >= 2, Timeout, () => "the watch resumed");
+        await recorder.WaitForStatusAsync(s => s.IsSynchronized, Timeout, "synchronized");
+
+        Assert.That(recorder.Statuses.Where(s => s.Health == DiscoveryHealth.Failing), Is.Empty);
+        Assert.That(server.Lists, Is.Zero);
     }
 
     [Test]

@@ -65,6 +65,51 @@ public sealed class FleetRestartTests
         }
     }
 
+    /// <summary>
+    /// Clients that just listed, with watches that have not delivered a line yet (no bookmark comes) and user clients
+    /// (no response-headers signal): the completed list counts as healthy, so a restart right then still spreads the
+    /// first retries over the window instead of bunching them around Backoff.Initial.
+    /// </summary>
+    [Test]
+    public async Task ApiRestartRightAfterTheList_UserClients_FirstRetriesStillSpread()
+    {
+        await using var emulator = await KubernetesApiEmulator.StartAsync(new KubernetesApiEmulatorOptions { BookmarkInterval = TimeSpan.FromHours(1) });
+        emulator.AddService("demo", "fleet-fresh").AddPod("10.1.0.1");
+        var clients = Enumerable.Range(0, Clients)
+            .Select(i => new Kubernetes(emulator.ClientConfiguration, new UserAgentHandler($"client-{i}")))
+            .ToList();
+        var recorders = clients.Select(client => new EndpointSetRecorder(KubernetesDiscovery.Observe(
+            new DiscoveryConfig("fleet-fresh", 8080)
+            {
+                Namespace = "demo",
+                Debounce = TimeSpan.Zero,
+                StreamingLists = false,
+
+                // As above: a window longer than the emulator's restart (up to about 0.85 s, more under load).
+                Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(250), maximum: TimeSpan.FromSeconds(2)) { FirstRetryWindow = TimeSpan.FromSeconds(2) },
+            },
+            client))).ToList();
+        try
+        {
+            await emulator.WaitForOpenWatchesAsync(Clients, Timeout);
+            var since = Stopwatch.GetTimestamp();
+            await emulator.RestartAsync();
+            await emulator.WaitForOpenWatchesAsync(Clients, Timeout);
+            var spread = RequestLogStatistics.FirstRequestsAfter(emulator.Requests, since, r => r.UserAgent);
+            TestContext.Out.WriteLine($"first requests {spread.Earliest.TotalMilliseconds:0} / {spread.Median.TotalMilliseconds:0} / {spread.Latest.TotalMilliseconds:0} ms, busiest 100 ms: {spread.BusiestWindowCount}");
+
+            // Uniform over [0, 2 s): 50 first retries within 1 s of each other has a probability below 1e-13; around
+            // Backoff.Initial (250 ms ± 20 %), or their second tries after a refused first one, they fall within 300 ms.
+            Assert.That(spread.FirstRequestByClient, Has.Count.EqualTo(Clients));
+            Assert.That(spread.Spread, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            recorders.ForEach(r => r.Dispose());
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
     /// <summary>Names the client in every request, so the request log can tell the fleet apart.</summary>
     private sealed class UserAgentHandler(string name) : DelegatingHandler
     {

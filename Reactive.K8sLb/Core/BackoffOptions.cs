@@ -7,7 +7,7 @@ namespace Reactive.K8sLb;
 /// in step. The sequence starts over once the source has been healthy.
 /// <para>
 /// Kubernetes discovery adds one rule for fleets (<see cref="FirstRetryWindow"/>): the first retry after a healthy
-/// watch broke waits a uniformly random delay in <c>[0, FirstRetryWindow)</c> (full jitter, capped at
+/// watch (or a completed list) broke waits a uniformly random delay in <c>[0, FirstRetryWindow)</c> (full jitter, capped at
 /// <see cref="Maximum"/>) instead of about <see cref="Initial"/>, so that clients broken at the same moment (an API server
 /// restart) spread their reconnects over the window; the retries after it follow the exponential rule above, each
 /// measured from the failure before it. <see cref="Linq.BackoffObservableExtensions.RetryWithBackoff{T}(IObservable{T}, BackoffOptions)"/>
@@ -69,7 +69,7 @@ public sealed record BackoffOptions
     public TimeSpan ResetAfter { get; }
 
     /// <summary>
-    /// The window over which Kubernetes discovery spreads its first retry after a healthy watch broke: a uniformly
+    /// The window over which Kubernetes discovery spreads its first retry after a healthy watch (or a completed list) broke: a uniformly
     /// random delay in <c>[0, FirstRetryWindow)</c>, capped at <see cref="Maximum"/>. <see cref="TimeSpan.Zero"/> turns
     /// the rule off (the first retry then waits about <see cref="Initial"/>, like a failure at startup). Must not be
     /// negative. The default value is 1 second.

@@ -161,10 +161,18 @@ public class DiscoveryOptions
     /// a bookmark annotated <c>k8s.io/initial-events-end</c>, and goes on streaming changes, instead of a LIST followed
     /// by a WATCH. The API server serves it from its watch cache, one object at a time, instead of building the whole
     /// list in memory. The first snapshot is declared on that bookmark; a relist after 410 Gone streams the same way.
-    /// A server that rejects it (its WatchList feature is off) or does not honour it (older than 1.27: no such
-    /// bookmark arrives within 3 seconds, or a plain bookmark arrives first) is answered with LIST + WATCH at once, and
-    /// the answer is remembered for the Kubernetes client (with <see cref="ShareWatch"/>, for the API server in this
-    /// process). The default value is <see langword="true"/>.
+    /// The price is latency at startup: kube-apiserver sends that bookmark on its bookmark tick, up to about a second
+    /// after the initial events, where a LIST answers at once; set <see langword="false"/> where the first call of a new
+    /// process matters more than the API server's memory.
+    /// <para>
+    /// A server that rejects it (a 400/422 naming the parameters: its WatchList feature is off) or ignores it (a plain
+    /// bookmark before the initial-events-end one: a proxy or an API that is not kube-apiserver) gets LIST + WATCH at once,
+    /// and the answer is remembered for the Kubernetes client (with <see cref="ShareWatch"/>, for the API server in this
+    /// process). A streaming list that answered and then went silent for 3 seconds, or ended, before that bookmark falls
+    /// back for that time only, and is remembered the second time in a row; any other refusal before the snapshot (RBAC
+    /// that allows list but not watch, say) gets one LIST for that attempt, as client-go's reflector does.
+    /// </para>
+    /// The default value is <see langword="true"/>.
     /// </summary>
     public bool StreamingLists { get; set; } = true;
 

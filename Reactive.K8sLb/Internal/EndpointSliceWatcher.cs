@@ -52,15 +52,20 @@ internal sealed class EndpointSliceWatcher
     // Whether this streak of failures has already logged a refusal at error level; cleared when a watch is healthy.
     private volatile bool _refusalReported;
 
-    // Whether a watch was healthy since the last failure: its first retry then spreads over Backoff.FirstRetryWindow.
+    // Whether a watch was healthy, or a list completed, since the last failure: its first retry then spreads over
+    // Backoff.FirstRetryWindow.
     private volatile bool _healthySinceFailure;
 
     // Streaming lists that expired (410) before their initial events were complete, in a row: the second backs off.
     private int _expiredStreamingLists;
 
-    // Why the last streaming list was taken as unsupported (for the log), and whether the relist it stood for is
-    // already counted (the LIST that replaces it is the same relist).
-    private string? _streamingUnsupportedReason;
+    // Why the last streaming list fell back to LIST + WATCH, and how sure that is; how many ambiguous fallbacks came in
+    // a row; whether the next list is a LIST for this attempt only; whether the relist a fallback stood for is already
+    // counted (the LIST that replaces it is the same relist).
+    private string? _streamingFallbackReason;
+    private StreamingFallback _streamingFallback;
+    private int _ambiguousStreamingFallbacks;
+    private bool _listOnce;
     private bool _relistCounted;
 
     /// <summary>The annotation of the bookmark that ends a streaming list's initial events.</summary>
@@ -119,7 +124,7 @@ internal sealed class EndpointSliceWatcher
             var streaming = false;
             if (_resourceVersion is null)
             {
-                if (_config.StreamingLists && !StreamingListMemory.IsUnsupported(_lease.Client))
+                if (_config.StreamingLists && !_listOnce && !StreamingListMemory.IsUnsupported(_lease.Client))
                 {
                     // The watch below lists: its initial events end in a bookmark that completes the snapshot.
                     streaming = true;
@@ -129,6 +134,11 @@ internal sealed class EndpointSliceWatcher
                     var (slices, resourceVersion) = await ListAsync(cancellationToken).ConfigureAwait(false);
                     _resourceVersion = resourceVersion;
                     listed = true;
+                    _listOnce = false;
+
+                    // The server answered a whole list: a break from here on is one a fleet may share, like the break
+                    // of a healthy watch (a watch that breaks before its first line would otherwise retry in step).
+                    _healthySinceFailure = true;
                     observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), _lease.Namespace));
                 }
             }
@@ -139,11 +149,29 @@ internal sealed class EndpointSliceWatcher
             var beforeSnapshot = streaming && _resourceVersion is null;
             if (outcome == WatchOutcome.StreamingUnsupported)
             {
-                // Remembered for the client: every later list of this client, in any discovery, is LIST + WATCH.
-                StreamingListMemory.MarkUnsupported(_lease.Client);
-                Log.StreamingListUnsupported(_logger, _config.ServiceName, _streamingUnsupportedReason ?? "unknown");
-                _restartReason = null;
+                // LIST + WATCH at once (the same relist: not counted twice). A definite answer is remembered for the
+                // client, so every later list of it, in any discovery, is LIST + WATCH; an ambiguous one (silence, an
+                // early end) is remembered when it happens twice in a row; an error answer only changes this attempt,
+                // as client-go's reflector falls back for one attempt.
                 _relistCounted = true;
+                _listOnce = true;
+                var reason = _streamingFallbackReason ?? "unknown";
+                if (_streamingFallback == StreamingFallback.Ambiguous && ++_ambiguousStreamingFallbacks >= 2)
+                {
+                    _streamingFallback = StreamingFallback.Definite;
+                    reason += "; the second time in a row";
+                }
+
+                if (_streamingFallback == StreamingFallback.Definite)
+                {
+                    StreamingListMemory.MarkUnsupported(_lease.Client);
+                    Log.StreamingListUnsupported(_logger, _config.ServiceName, reason);
+                }
+                else
+                {
+                    Log.StreamingListFellBack(_logger, _config.ServiceName, reason);
+                }
+
                 continue;
             }
 
@@ -295,6 +323,7 @@ internal sealed class EndpointSliceWatcher
         var @namespace = _lease.Namespace;
         var service = _config.ServiceName;
         var listReason = _listReason;
+        var restartReasonBefore = _restartReason;
         if (streaming)
         {
             // A streaming list is a (re)list, not a watch restart.
@@ -329,6 +358,8 @@ internal sealed class EndpointSliceWatcher
         // A streaming list's initial state, by slice name, until the initial-events-end bookmark completes it.
         var initial = streaming ? new Dictionary<string, V1EndpointSlice>(StringComparer.Ordinal) : null;
         var synced = !streaming;
+        var progressed = false;
+        var initialEventsTimedOut = false;
         string? unsupported = null;
         KubernetesException? serverError = null;
         ApiResult? result = null;
@@ -340,17 +371,22 @@ internal sealed class EndpointSliceWatcher
             CancelQuietly(watchCancellation);
         }
 
-        // The LIST that replaces this streaming list lists for the same reason.
-        (WatchOutcome, int) Unsupported(string reason)
+        // The LIST (and WATCH) that replace this streaming list list (and watch) for the same reasons.
+        (WatchOutcome, int) FallBack(string reason, StreamingFallback fallback)
         {
-            _streamingUnsupportedReason = reason;
+            _streamingFallbackReason = reason;
+            _streamingFallback = fallback;
             _listReason = listReason;
+            _restartReason = restartReasonBefore;
             activity?.AddEvent(new ActivityEvent(WatchActivities.StreamingUnsupportedEvent));
             return (WatchOutcome.StreamingUnsupported, sliceEvents);
         }
 
-        // Before a streaming list's initial-events-end bookmark, silence means a server that does not honour it.
-        void Arm() => watchdog.Disposable = synced
+        // Until a streaming list's server has answered (headers from the library's clients, else a first line), the idle
+        // watchdog applies, as to any watch. Once it has, silence before the initial-events-end bookmark means a server
+        // that does not honour sendInitialEvents; the timer only flags it, and the loop decides, so a bookmark read just
+        // as the timer fires still completes the snapshot.
+        void Arm() => watchdog.Disposable = synced || !progressed
             ? _scheduler.Schedule(_config.IdleTimeout, () =>
             {
                 idle = true;
@@ -359,7 +395,12 @@ internal sealed class EndpointSliceWatcher
             })
             : _scheduler.Schedule(_config.InitialEventsTimeout, () =>
             {
-                unsupported = DiscoveryFailureText.NoInitialEventsEnd(_config.InitialEventsTimeout);
+                lock (gate)
+                {
+                    if (synced) return;
+                    initialEventsTimedOut = true;
+                }
+
                 Stop();
             });
 
@@ -394,12 +435,20 @@ internal sealed class EndpointSliceWatcher
         // cancellation may still complete later: once this watch is over (not current) its headers say nothing.
         void OnResponseHeaders(HttpStatusCode status)
         {
-            // A streaming list is healthy once its snapshot is complete, not on its headers.
-            if (status != HttpStatusCode.OK || streaming) return;
+            if (status != HttpStatusCode.OK) return;
             lock (gate)
             {
                 if (!current || watchCancellation.IsCancellationRequested) return;
                 activity?.AddEvent(new ActivityEvent(WatchActivities.EstablishedEvent));
+                if (!synced)
+                {
+                    // A streaming list is healthy once its snapshot is complete, not on its headers; from now on it
+                    // owes its initial events.
+                    progressed = true;
+                    Arm();
+                    return;
+                }
+
                 using (WatchActivities.Outside(activity, outside)) MarkWatchHealthy(observer, DiscoverySignal.Healthy);
             }
         }
@@ -443,9 +492,12 @@ internal sealed class EndpointSliceWatcher
                     if (expired || unsupported is not null) continue;
                     if (!synced)
                     {
+                        // Every line counts as progress, the end bookmark too: a stream that ends right after it
+                        // (an empty Service, a server draining) ended normally, not "at once without any event".
                         sliceEvents++;
                         if (!CollectInitialEvent(type, slice, initial!, ref unsupported))
                         {
+                            lock (gate) progressed = true;
                             Arm();
                             continue;
                         }
@@ -457,12 +509,12 @@ internal sealed class EndpointSliceWatcher
                         }
 
                         // The initial-events-end bookmark: the snapshot is complete, and from here on this is a watch.
-                        sliceEvents--;
-                        synced = true;
+                        lock (gate) synced = true;
                         delivered = true;
                         bookmarks++;
                         _resourceVersion = slice!.Metadata?.ResourceVersion is { Length: > 0 } endVersion ? endVersion : null;
                         _expiredStreamingLists = 0;
+                        _ambiguousStreamingFallbacks = 0;
                         Arm();
                         using (WatchActivities.Outside(activity, outside))
                         {
@@ -504,7 +556,7 @@ internal sealed class EndpointSliceWatcher
                     }
                 }
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (expired || idle || serverError is not null || unsupported is not null))
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && (expired || idle || serverError is not null || unsupported is not null || initialEventsTimedOut))
             {
                 // Our own cancellation: the outcome flags below say why.
             }
@@ -513,14 +565,17 @@ internal sealed class EndpointSliceWatcher
                 // KubernetesClient throws on a watch response with zero lines: for us that is a normal end (for a
                 // streaming list, one that never sent its initial-events-end bookmark).
                 result = ApiResult.Ok;
-                if (!synced) return Unsupported(DiscoveryFailureText.NoInitialEventsEndBeforeEnd);
+                if (!synced) return FallBack(DiscoveryFailureText.NoInitialEventsEndBeforeEnd, StreamingFallback.Ambiguous);
                 return (WatchOutcome.Ended, 0);
             }
-            catch (HttpOperationException error) when (!synced && error.Response?.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity)
+            catch (HttpOperationException error) when (!synced && IsClientError(error.Response?.StatusCode))
             {
-                // A server whose WatchList feature is off answers 422 Invalid ("sendInitialEvents is forbidden").
+                // A server whose WatchList feature is off answers 422 Invalid ("sendInitialEvents is forbidden ...").
+                // Any other refusal (RBAC that allows list but not watch, say) gets one LIST for this attempt, as
+                // client-go's reflector does, which succeeds or reports its own error.
                 result = ApiResult.Of(error);
-                return Unsupported(DiscoveryFailureText.StreamingListRejected(error));
+                var rejected = DiscoveryFailureText.StreamingListRejected(error);
+                return FallBack(rejected, RejectsStreamingLists(error) ? StreamingFallback.Definite : StreamingFallback.ThisAttempt);
             }
             catch (HttpOperationException error) when (error.Response?.StatusCode == HttpStatusCode.Gone)
             {
@@ -535,10 +590,18 @@ internal sealed class EndpointSliceWatcher
             }
 
             if (serverError is not null) throw serverError;
-            if (!synced && !expired)
+            if (!synced && !expired && !idle)
             {
-                result = ApiResult.Ok;
-                return Unsupported(unsupported ?? DiscoveryFailureText.NoInitialEventsEndBeforeEnd);
+                if (unsupported is not null)
+                {
+                    result = ApiResult.Ok;
+                    return FallBack(unsupported, StreamingFallback.Definite);
+                }
+
+                result = initialEventsTimedOut ? ApiResult.Timeout : ApiResult.Ok;
+                return FallBack(
+                    initialEventsTimedOut ? DiscoveryFailureText.NoInitialEventsEnd(_config.InitialEventsTimeout) : DiscoveryFailureText.NoInitialEventsEndBeforeEnd,
+                    StreamingFallback.Ambiguous);
             }
 
             result = expired ? ApiResult.GoneEvent : idle ? ApiResult.Timeout : ApiResult.Ok;
@@ -613,6 +676,20 @@ internal sealed class EndpointSliceWatcher
         observer.OnNext(DiscoverySignal.Slice(SliceEvent.Reset(slices), @namespace));
         MarkWatchHealthy(observer, DiscoverySignal.WatchDelivering);
     }
+
+    /// <summary>A 4xx answer other than 410 Gone and 429 Too Many Requests (which are retried as they are).</summary>
+    private static bool IsClientError(HttpStatusCode? status) =>
+        status is >= HttpStatusCode.BadRequest and < HttpStatusCode.InternalServerError and not HttpStatusCode.Gone and not HttpStatusCode.TooManyRequests;
+
+    /// <summary>
+    /// A 400 or 422 that names the streaming-list parameters: the server rejects streaming lists as such (apimachinery's
+    /// validation of watch options: "sendInitialEvents is forbidden for watch unless the WatchList feature gate is
+    /// enabled", or an older server's "resourceVersionMatch is forbidden for watch").
+    /// </summary>
+    private static bool RejectsStreamingLists(HttpOperationException error) =>
+        error.Response?.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity
+        && error.Response.Content is { } body
+        && (body.Contains("sendInitialEvents", StringComparison.Ordinal) || body.Contains("resourceVersionMatch", StringComparison.Ordinal));
 
     private static void AddRelistEvent(Activity? activity, string? resourceVersion)
     {

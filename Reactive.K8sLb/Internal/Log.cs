@@ -59,4 +59,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 212, Level = LogLevel.Information, Message = "Streaming list of {Service} expired (410 Gone) before its initial events were complete: starting it over.")]
     public static partial void StreamingListExpired(ILogger logger, string service);
+
+    [LoggerMessage(EventId = 213, Level = LogLevel.Information, Message = "Streaming list of {Service} did not complete ({Reason}): listing with LIST + WATCH this time.")]
+    public static partial void StreamingListFellBack(ILogger logger, string service, string reason);
 }

@@ -21,23 +21,23 @@ internal static class SharingHarness
     public static async Task<string> RunAsync()
     {
         var table = new StringBuilder()
-            .AppendLine("| subscriptions | shared | LISTs | WATCHes | open watches | managed memory (KiB) | per subscription (KiB) |")
-            .AppendLine("|---:|:---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| subscriptions | shared | LISTs | streaming lists | other WATCHes | open watches | managed memory (KiB) | per subscription (KiB) |")
+            .AppendLine("|---:|:---:|---:|---:|---:|---:|---:|---:|");
         foreach (var shared in new[] { true, false })
         {
             // Warm-up: JIT and first-use allocations are not part of any row.
             await MeasureAsync(1, shared).ConfigureAwait(false);
             foreach (var count in new[] { 1, 10, 100 })
             {
-                var (lists, watches, open, bytes) = await MeasureAsync(count, shared).ConfigureAwait(false);
-                table.AppendLine(CultureInfo.InvariantCulture, $"| {count} | {(shared ? "yes" : "no")} | {lists} | {watches} | {open} | {bytes / 1024.0:F0} | {bytes / 1024.0 / count:F1} |");
+                var (lists, streaming, watches, open, bytes) = await MeasureAsync(count, shared).ConfigureAwait(false);
+                table.AppendLine(CultureInfo.InvariantCulture, $"| {count} | {(shared ? "yes" : "no")} | {lists} | {streaming} | {watches} | {open} | {bytes / 1024.0:F0} | {bytes / 1024.0 / count:F1} |");
             }
         }
 
         return table.ToString();
     }
 
-    private static async Task<(int Lists, int Watches, int Open, long Bytes)> MeasureAsync(int count, bool shared)
+    private static async Task<(int Lists, int Streaming, int Watches, int Open, long Bytes)> MeasureAsync(int count, bool shared)
     {
         await using var emulator = await KubernetesApiEmulator.StartAsync().ConfigureAwait(false);
         emulator.AddService(Ns, Service, new EmulatedServicePort("grpc", 8080)).ScaleTo(Pods, i => $"10.2.0.{i + 1}");
@@ -69,7 +69,13 @@ internal static class SharingHarness
 
         await emulator.WaitForOpenWatchesAsync(shared ? 1 : count, Timeout).ConfigureAwait(false);
         var after = GC.GetTotalMemory(forceFullCollection: true);
-        var result = (emulator.Requests.Count(r => r.Kind == RequestKind.List), emulator.Requests.Count(r => r.Kind == RequestKind.Watch), emulator.OpenWatchCount, after - before);
+        var requests = emulator.Requests;
+        var result = (
+            requests.Count(r => r.Kind == RequestKind.List),
+            requests.Count(r => r.IsStreamingList),
+            requests.Count(r => r.Kind == RequestKind.Watch && !r.IsStreamingList),
+            emulator.OpenWatchCount,
+            after - before);
         subscriptions.ForEach(s => s.Dispose());
         await emulator.WaitForOpenWatchesAsync(0, Timeout).ConfigureAwait(false);
         return result;
