@@ -105,7 +105,7 @@ internal static class BalancerInstruments
             "k8slb.endpoints.ejected",
             ObserveEjected,
             unit: "{endpoint}",
-            description: "Endpoints of the Service that outlier detection ejected now (they receive no calls until readmitted).");
+            description: "1 while outlier detection keeps the endpoint ejected (it receives no calls until readmitted), else 0; the sum over a Service's endpoints is its count of ejected endpoints.");
     }
 
     /// <summary>The tag value of an ejection reason.</summary>
@@ -117,14 +117,14 @@ internal static class BalancerInstruments
 
     private static IEnumerable<Measurement<long>> ObserveEjected()
     {
-        // One series per Service (summed over its channels), 0 when none is ejected.
+        // 1 per endpoint ejected now, else 0 (summed over the endpoint's series: the Service's count); two channels to
+        // one Service share a series per pod, as for the open connections.
         var ejected = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, long Count)>(StringComparer.Ordinal);
         foreach (var (endpoint, _) in Live)
         {
             if (!endpoint.Health.IsCounting) continue;
-            var tags = endpoint.Tags.AsSpan(0, 2).ToArray();
-            var key = SeriesKey(tags);
-            ejected[key] = (ejected.TryGetValue(key, out var series) ? series.Tags : tags, series.Count + (endpoint.Health.IsEjected ? 1 : 0));
+            var key = SeriesKey(endpoint.Tags);
+            ejected[key] = (ejected.TryGetValue(key, out var series) ? series.Tags : endpoint.Tags, series.Count + (endpoint.Health.IsEjected ? 1 : 0));
         }
 
         return ejected.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
