@@ -44,8 +44,7 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
             endpoint = CallCapture.End(outer);
         }
 
-        if (endpoint is not null) UnaryObserver<TResponse>.Observe(call, endpoint);
-        return call;
+        return Watch(call, endpoint);
     }
 
     /// <inheritdoc />
@@ -63,8 +62,7 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
             endpoint = CallCapture.End(outer);
         }
 
-        if (endpoint is not null) ClientStreamingObserver<TRequest, TResponse>.Observe(call, endpoint);
-        return call;
+        return Watch(call, endpoint);
     }
 
     /// <inheritdoc />
@@ -82,15 +80,7 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
             endpoint = CallCapture.End(outer);
         }
 
-        if (endpoint is null) return call;
-        var state = new ServerStreamingState<TResponse>(call, endpoint);
-        return new AsyncServerStreamingCall<TResponse>(
-            call.ResponseStream,
-            static s => ((ServerStreamingState<TResponse>)s).Call.ResponseHeadersAsync,
-            static s => ((ServerStreamingState<TResponse>)s).Call.GetStatus(),
-            static s => ((ServerStreamingState<TResponse>)s).Call.GetTrailers(),
-            static s => ((ServerStreamingState<TResponse>)s).Dispose(),
-            state);
+        return Watch(call, endpoint);
     }
 
     /// <inheritdoc />
@@ -108,8 +98,40 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
             endpoint = CallCapture.End(outer);
         }
 
+        return Watch(call, endpoint);
+    }
+
+    /// <summary>Reports the unary call's status to <paramref name="endpoint"/> when it ends (nothing without an endpoint).</summary>
+    internal static AsyncUnaryCall<TResponse> Watch<TResponse>(AsyncUnaryCall<TResponse> call, EndpointHealth? endpoint)
+    {
+        if (endpoint is not null) UnaryObserver<TResponse>.Observe(call, endpoint);
+        return call;
+    }
+
+    /// <summary>Reports the client-streaming call's status to <paramref name="endpoint"/> when it ends.</summary>
+    internal static AsyncClientStreamingCall<TRequest, TResponse> Watch<TRequest, TResponse>(AsyncClientStreamingCall<TRequest, TResponse> call, EndpointHealth? endpoint)
+    {
+        if (endpoint is not null) ClientStreamingObserver<TRequest, TResponse>.Observe(call, endpoint);
+        return call;
+    }
+
+    /// <summary>A call that reports the server-streaming call's status to <paramref name="endpoint"/> when disposed.</summary>
+    internal static AsyncServerStreamingCall<TResponse> Watch<TResponse>(AsyncServerStreamingCall<TResponse> call, EndpointHealth? endpoint)
+    {
         if (endpoint is null) return call;
-        var state = new DuplexStreamingState<TRequest, TResponse>(call, endpoint);
+        return new AsyncServerStreamingCall<TResponse>(
+            call.ResponseStream,
+            static s => ((ServerStreamingState<TResponse>)s).Call.ResponseHeadersAsync,
+            static s => ((ServerStreamingState<TResponse>)s).Call.GetStatus(),
+            static s => ((ServerStreamingState<TResponse>)s).Call.GetTrailers(),
+            static s => ((ServerStreamingState<TResponse>)s).Dispose(),
+            new ServerStreamingState<TResponse>(call, endpoint));
+    }
+
+    /// <summary>A call that reports the duplex call's status to <paramref name="endpoint"/> when disposed.</summary>
+    internal static AsyncDuplexStreamingCall<TRequest, TResponse> Watch<TRequest, TResponse>(AsyncDuplexStreamingCall<TRequest, TResponse> call, EndpointHealth? endpoint)
+    {
+        if (endpoint is null) return call;
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(
             call.RequestStream,
             call.ResponseStream,
@@ -117,7 +139,7 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
             static s => ((DuplexStreamingState<TRequest, TResponse>)s).Call.GetStatus(),
             static s => ((DuplexStreamingState<TRequest, TResponse>)s).Call.GetTrailers(),
             static s => ((DuplexStreamingState<TRequest, TResponse>)s).Dispose(),
-            state);
+            new DuplexStreamingState<TRequest, TResponse>(call, endpoint));
     }
 
     /// <summary>A watched streaming call: reports its status once, when it is disposed, then disposes it.</summary>
