@@ -54,7 +54,7 @@ public sealed class OutlierEjectionEndToEndTests
         await Eventually.That(async () => await serving.Succeeds() && pods.HitsOf("pod-1") > hitsAtEjection, Timeout, "pod-1 serves calls again");
 
         Assert.That(serving.Recorder.Sum("k8slb.endpoint.readmissions", string.Empty, BalancerPort(serving)), Is.EqualTo(1));
-        Assert.That(serving.Logs.Entries.Where(e => e.EventId.Id == 405).Select(e => e.Message), Has.One.StartsWith($"Readmitted {serving.Address("pod-1")} after 0.5"));
+        Assert.That(serving.Logs.Entries.Where(e => e.EventId.Id == 405).Select(e => e.Message), Has.One.EqualTo($"Readmitted {serving.Address("pod-1")} after 0.5 s of ejection."));
     }
 
     [Test]

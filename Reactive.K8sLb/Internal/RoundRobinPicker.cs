@@ -22,6 +22,9 @@ internal sealed class RoundRobinPicker : SubchannelPicker
         _next = first - 1;
     }
 
+    /// <summary>The endpoints in cycle order (for tests).</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> Endpoints => _endpoints;
+
     /// <summary>The subchannels in cycle order (for tests).</summary>
     internal IReadOnlyList<Subchannel> Subchannels => Array.ConvertAll(_endpoints, e => e.Subchannel);
 
@@ -39,7 +42,8 @@ internal sealed class RoundRobinPicker : SubchannelPicker
             if (!candidate.Health.IsExcluded) return candidate.Pick();
         }
 
-        return endpoint.Pick();
+        // Every endpoint is excluded: pick them all in turn (one more step, so the position still moves by one).
+        return _endpoints[(int)((ulong)Interlocked.Increment(ref _next) % count)].Pick();
     }
 
     public override string ToString() => string.Join(", ", _endpoints.Select(e => e.Subchannel.ToString()));

@@ -52,7 +52,8 @@ internal sealed class EndpointHealth
 
     internal int Multiplier { get; set; }
 
-    internal DateTimeOffset EjectedAt { get; set; }
+    /// <summary>How long the current (or last) ejection lasts.</summary>
+    internal TimeSpan EjectedFor { get; set; }
 
     internal IDisposable? Readmission { get; set; }
 

@@ -10,7 +10,7 @@ internal interface IEjectionObserver
     /// "5 consecutive Unavailable".</summary>
     void Ejected(EndpointHealth endpoint, EjectionReason reason, TimeSpan duration, string evidence);
 
-    /// <summary>The endpoint's ejection of <paramref name="ejectedFor"/> ended.</summary>
+    /// <summary>The endpoint's ejection of <paramref name="ejectedFor"/> (its scheduled time) ended.</summary>
     void Readmitted(EndpointHealth endpoint, TimeSpan ejectedFor);
 
     /// <summary>The endpoint qualified for ejection but stays: <paramref name="why"/> (the maximum share is ejected,

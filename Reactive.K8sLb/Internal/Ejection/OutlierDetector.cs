@@ -190,7 +190,7 @@ internal sealed class OutlierDetector : IDisposable
         endpoint.Multiplier++;
         var duration = Policy.EjectionTime(endpoint.Multiplier);
         endpoint.Exclude(ExclusionReasons.Ejected);
-        endpoint.EjectedAt = _scheduler.Now;
+        endpoint.EjectedFor = duration;
         endpoint.ResetCounts();
         endpoint.Readmission = _scheduler.Schedule(duration, () => Readmit(endpoint));
         _observer.Ejected(endpoint, reason, duration, evidence);
@@ -204,7 +204,7 @@ internal sealed class OutlierDetector : IDisposable
             endpoint.Readmission = null;
             endpoint.ResetCounts();
             endpoint.Include(ExclusionReasons.Ejected);
-            _observer.Readmitted(endpoint, _scheduler.Now - endpoint.EjectedAt);
+            _observer.Readmitted(endpoint, endpoint.EjectedFor);
         }
     }
 
