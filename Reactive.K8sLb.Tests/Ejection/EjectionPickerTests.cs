@@ -92,6 +92,25 @@ public sealed class EjectionPickerTests
         Assert.That(picker.Pick(new PickContext()).SubchannelCallTracker, Is.Not.Null, "a call nobody watches gets the transport-level tracker");
     }
 
+    [Test]
+    public async Task CallNobodyWatches_ItsTrackerCountsWhatGrpcDotnetShows()
+    {
+        // grpc-dotnet completes the tracker when the response headers arrive (success as far as it knows) or with the
+        // transport error; a cancellation (the caller's or the deadline's, indistinguishable there) is not counted.
+        await using var pods = await GreeterPods.StartAsync(1);
+        await using var world = World.Create();
+        world.Insert(pods, "pod-1");
+        var picker = await world.ReadyPickerWith(1);
+        var tracker = picker.Pick(new PickContext()).SubchannelCallTracker!;
+        var address = new BalancerAddress("127.0.0.2", pods.Port);
+
+        tracker.Complete(new CompletionContext { Address = address });
+        tracker.Complete(new CompletionContext { Address = address, Error = new HttpRequestException("reset", new IOException("connection reset")) });
+        tracker.Complete(new CompletionContext { Address = address, Error = new OperationCanceledException() });
+
+        Assert.That(picker.Endpoints[0].Health.TakeInterval(), Is.EqualTo((1L, 1L)));
+    }
+
     private static string Host(GreeterPods pods, string name) => pods.EndPoint(name).Address.ToString();
 
     private static Internal.Telemetry.BalancerInstruments.Endpoint Endpoint(RoundRobinPicker picker, GreeterPods pods, string name) =>

@@ -4,7 +4,10 @@ using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal.Ejection;
 
-/// <summary>Logs a balancer's ejections and readmissions with their evidence and counts them on the endpoint's instruments.</summary>
+/// <summary>
+/// Logs a balancer's ejections and readmissions with their evidence and counts them on the endpoint's instruments
+/// (the log first: whoever sees the count can find the message).
+/// </summary>
 internal sealed class EjectionReporter(ILogger logger) : IEjectionObserver
 {
     /// <summary>The balancer's logger (it gains the Service scope once the Service is known).</summary>
@@ -12,18 +15,24 @@ internal sealed class EjectionReporter(ILogger logger) : IEjectionObserver
 
     public void Ejected(EndpointHealth endpoint, EjectionReason reason, TimeSpan duration, string evidence)
     {
+        if (Logger.IsEnabled(LogLevel.Warning))
+        {
+            var seconds = Seconds(duration);
+            Log.EndpointEjected(Logger, endpoint.Name, seconds, evidence);
+        }
+
         (endpoint.Owner as BalancerInstruments.Endpoint)?.RecordEjection(reason);
-        if (!Logger.IsEnabled(LogLevel.Warning)) return;
-        var seconds = Seconds(duration);
-        Log.EndpointEjected(Logger, endpoint.Name, seconds, evidence);
     }
 
     public void Readmitted(EndpointHealth endpoint, TimeSpan ejectedFor)
     {
+        if (Logger.IsEnabled(LogLevel.Information))
+        {
+            var seconds = Seconds(ejectedFor);
+            Log.EndpointReadmitted(Logger, endpoint.Name, seconds);
+        }
+
         (endpoint.Owner as BalancerInstruments.Endpoint)?.RecordReadmission();
-        if (!Logger.IsEnabled(LogLevel.Information)) return;
-        var seconds = Seconds(ejectedFor);
-        Log.EndpointReadmitted(Logger, endpoint.Name, seconds);
     }
 
     public void EjectionRefused(EndpointHealth endpoint, string evidence, string why) =>

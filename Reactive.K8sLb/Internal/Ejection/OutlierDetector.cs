@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reactive.Concurrency;
+using System.Reactive.Disposables;
 
 namespace Reactive.K8sLb.Internal.Ejection;
 
@@ -33,7 +34,7 @@ internal sealed class OutlierDetector : IDisposable
     private readonly IScheduler _scheduler;
     private readonly IEjectionObserver _observer;
     private readonly Func<int, int> _random;
-    private readonly IDisposable _timer;
+    private readonly SingleAssignmentDisposable _timer;
     private bool _disposed;
 
     /// <summary>Creates the detector and starts its interval timer.</summary>
@@ -48,7 +49,7 @@ internal sealed class OutlierDetector : IDisposable
         _scheduler = scheduler;
         _observer = observer;
         _random = random ?? Random.Shared.Next;
-        _timer = scheduler.SchedulePeriodic(policy.Interval, OnInterval);
+        _timer = StartTimer(scheduler, policy.Interval, this);
     }
 
     public OutlierPolicy Policy { get; }
@@ -119,6 +120,22 @@ internal sealed class OutlierDetector : IDisposable
             // Refused ejections are retried at every further failure; say so once per streak.
             TryEject(endpoint, EjectionReason.ConsecutiveFailures, endpoint.StreakEvidence(streak), reportRefusal: streak == Policy.ConsecutiveFailures);
         }
+    }
+
+    /// <summary>
+    /// The interval timer holds the detector weakly: a channel dropped without disposal (with it the balancer and this
+    /// detector) is not kept alive by its timer, which stops at its next tick.
+    /// </summary>
+    private static SingleAssignmentDisposable StartTimer(IScheduler scheduler, TimeSpan interval, OutlierDetector detector)
+    {
+        var weak = new WeakReference<OutlierDetector>(detector);
+        var timer = new SingleAssignmentDisposable();
+        timer.Disposable = scheduler.SchedulePeriodic(interval, () =>
+        {
+            if (weak.TryGetTarget(out var target)) target.OnInterval();
+            else timer.Dispose();
+        });
+        return timer;
     }
 
     private void OnInterval()
