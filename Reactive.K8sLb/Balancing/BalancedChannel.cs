@@ -26,7 +26,8 @@ namespace Reactive.K8sLb;
 /// channel ends the calls still waiting. With grpc-dotnet's <see cref="RoundRobinConfig"/> calls before the first
 /// synchronisation fail at once with "Waiting for the first snapshot ...", and an empty set is ignored while the
 /// channel is Ready (grpc/grpc-dotnet#1860). The resolver always reports the full set, conflating bursts into one
-/// update of the channel.
+/// update of the channel. The default policy ejects, for a while, a pod whose calls fail while it is listed ready
+/// (<see cref="OutlierDetectionOptions"/>); the channel's call invoker reports every call's final status to it.
 /// </remarks>
 public sealed class BalancedChannel : ChannelBase, IDisposable
 {
