@@ -136,6 +136,35 @@ public sealed class OutcomeCallInvokerTests
         Assert.That(world.Endpoint.TakeInterval(), Is.EqualTo((0L, 1L)));
     }
 
+    [Test]
+    public void BalancedChannel_WatchesFinalStatuses_UnlessCallsAreRetried()
+    {
+        var retried = new Grpc.Net.Client.Configuration.ServiceConfig
+        {
+            LoadBalancingConfigs = { new NewestFirstRoundRobinConfig() },
+            MethodConfigs =
+            {
+                new Grpc.Net.Client.Configuration.MethodConfig
+                {
+                    Names = { Grpc.Net.Client.Configuration.MethodName.Default },
+                    RetryPolicy = new Grpc.Net.Client.Configuration.RetryPolicy
+                    {
+                        MaxAttempts = 3,
+                        InitialBackoff = TimeSpan.FromMilliseconds(10),
+                        MaxBackoff = TimeSpan.FromMilliseconds(100),
+                        BackoffMultiplier = 2,
+                        RetryableStatusCodes = { StatusCode.Unavailable },
+                    },
+                },
+            },
+        };
+        using var plain = BalancedChannel.Create();
+        using var retrying = BalancedChannel.Create(new Grpc.Net.Client.GrpcChannelOptions { ServiceConfig = retried });
+
+        Assert.That(plain.CreateCallInvoker(), Is.InstanceOf<OutcomeCallInvoker>());
+        Assert.That(retrying.CreateCallInvoker(), Is.Not.InstanceOf<OutcomeCallInvoker>(), "a retried call's status may come from another endpoint");
+    }
+
     private static async Task Ended(Task response)
     {
         try
