@@ -16,6 +16,7 @@ namespace Reactive.K8sLb.Tests.Support;
 internal sealed class GreeterPods : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Pod> _pods = new();
+    private readonly ConcurrentDictionary<string, StatusCode> _faults = new();
     private int _next;
 
     private GreeterPods(int port) => Port = port;
@@ -64,6 +65,14 @@ internal sealed class GreeterPods : IAsyncDisposable
 
     public void ResetCounts() => Hits.Clear();
 
+    /// <summary>Makes a pod answer every call with <paramref name="code"/> (while still listening and listed ready);
+    /// <see langword="null"/> heals it. The call still counts in <see cref="Hits"/>.</summary>
+    public void SetFault(string name, StatusCode? code)
+    {
+        if (code is { } failing) _faults[name] = failing;
+        else _faults.TryRemove(name, out _);
+    }
+
     /// <summary>Stops a pod gracefully: no new connections, in-flight calls complete.</summary>
     public async Task StopAsync(string name)
     {
@@ -87,6 +96,7 @@ internal sealed class GreeterPods : IAsyncDisposable
 
     private sealed record Pod(string Name, IPEndPoint EndPoint, WebApplication App);
 
+
     private sealed record PodIdentity(string Name, GreeterPods Owner);
 
     private sealed class GreeterService(PodIdentity pod) : Greeter.GreeterBase
@@ -96,6 +106,8 @@ internal sealed class GreeterPods : IAsyncDisposable
         {
             if (int.TryParse(request.Name, out var delay) && delay > 0) await Task.Delay(delay, context.CancellationToken);
             pod.Owner.Served(pod.Name);
+            if (pod.Owner._faults.TryGetValue(pod.Name, out var fault)) throw new RpcException(new Status(fault, $"{pod.Name}: injected fault"));
+
             return new HelloReply { Message = "Hello " + request.Name, Pod = pod.Name };
         }
     }

@@ -7,6 +7,7 @@ using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.Ejection;
 
 namespace Reactive.K8sLb;
 
@@ -25,7 +26,8 @@ namespace Reactive.K8sLb;
 /// channel ends the calls still waiting. With grpc-dotnet's <see cref="RoundRobinConfig"/> calls before the first
 /// synchronisation fail at once with "Waiting for the first snapshot ...", and an empty set is ignored while the
 /// channel is Ready (grpc/grpc-dotnet#1860). The resolver always reports the full set, conflating bursts into one
-/// update of the channel.
+/// update of the channel. The default policy ejects, for a while, a pod whose calls fail while it is listed ready
+/// (<see cref="OutlierDetectionOptions"/>); the channel's call invoker reports every call's final status to it.
 /// </remarks>
 public sealed class BalancedChannel : ChannelBase, IDisposable
 {
@@ -36,9 +38,12 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     private readonly ChangeSink _sink;
     private bool _disposed;
 
-    private BalancedChannel(string target, GrpcChannel channel, ChangeSinkResolver resolver, ILoggerFactory loggerFactory)
+    private readonly bool _reportOutcomes;
+
+    private BalancedChannel(string target, GrpcChannel channel, ChangeSinkResolver resolver, ILoggerFactory loggerFactory, bool reportOutcomes)
         : base(target)
     {
+        _reportOutcomes = reportOutcomes;
         Channel = channel;
         Resolver = resolver;
         LoggerFactory = loggerFactory;
@@ -101,7 +106,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
 
         channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider);
         var channel = GrpcChannel.ForAddress(new Uri(target), channelOptions);
-        return new BalancedChannel(target, channel, resolver, loggerFactory);
+        return new BalancedChannel(target, channel, resolver, loggerFactory, reportOutcomes: !RetriesOrHedges(channelOptions.ServiceConfig));
     }
 
     /// <summary>Disposes everything subscribed through <see cref="BalancedChannelExtensions.ApplyTo(IDiscoveryObservable, BalancedChannel, Func{System.Net.EndPoint, BalancerAddress})"/> (so watches
@@ -121,8 +126,15 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
         Channel.Dispose();
     }
 
-    /// <inheritdoc />
-    public override CallInvoker CreateCallInvoker() => Channel.CreateCallInvoker();
+    /// <summary>
+    /// Creates the invoker clients call through. It reports every call's final status (unary and streaming) to the
+    /// endpoint that served it, for outlier ejection (<see cref="OutlierDetectionOptions"/>); calls made directly on
+    /// <see cref="Channel"/> are seen only as far as grpc-dotnet shows the policy (transport errors). With a retry or
+    /// hedging policy in the service config, a call's final status may come from another endpoint than its first
+    /// attempt, so only the per-attempt view is used.
+    /// </summary>
+    /// <returns>The invoker.</returns>
+    public override CallInvoker CreateCallInvoker() => _reportOutcomes ? new OutcomeCallInvoker(Channel.CreateCallInvoker()) : Channel.CreateCallInvoker();
 
     /// <summary>Ties a subscription's lifetime to the channel; disposes it at once when the channel is disposed.</summary>
     /// <param name="subscription">The subscription.</param>
@@ -153,6 +165,9 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
     {
         lock (_gate) _subscriptions.Remove(subscription);
     }
+
+    private static bool RetriesOrHedges(ServiceConfig? config) =>
+        config?.MethodConfigs.Any(m => m.RetryPolicy is not null || m.HedgingPolicy is not null) == true;
 
     private static SocketsHttpHandler CreateHandler() => new()
     {

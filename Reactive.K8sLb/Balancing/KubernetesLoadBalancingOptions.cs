@@ -36,9 +36,11 @@ public sealed class KubernetesLoadBalancingOptions : DiscoveryOptions
 
     /// <summary>The service config the resolver reports with every address list (it overrides the channel's unless
     /// <c>GrpcChannelOptions.DisableResolverServiceConfig</c> is set). The default value is
-    /// <c>newest_first_round_robin</c> (see <see cref="NewestFirstRoundRobinBalancerFactory"/>), falling back to
-    /// grpc-dotnet's round_robin where that policy is not registered; set <see langword="null"/> to leave the policy to
-    /// the channel's <c>ServiceConfig</c>.</summary>
+    /// <c>newest_first_round_robin</c> (see <see cref="NewestFirstRoundRobinBalancerFactory"/>) with outlier ejection on,
+    /// falling back to grpc-dotnet's round_robin where that policy is not registered; set <see langword="null"/> to leave
+    /// the policy to the channel's <c>ServiceConfig</c>. To tune or turn off ejection, set
+    /// <c>NewestFirstRoundRobinConfig.DefaultServiceConfig(new OutlierDetectionOptions { ... })</c>; add
+    /// <see cref="OutlierDetectionInterceptor"/> to the clients so that it sees the status of every call.</summary>
     public ServiceConfig? ServiceConfig { get; set; } = NewestFirstRoundRobinConfig.DefaultServiceConfig();
 
     /// <summary>The discovery source for a configuration. The default value is <see langword="null"/>: Kubernetes

@@ -24,7 +24,9 @@ namespace Reactive.K8sLb;
 /// first of them starts resolving and stopped 5 seconds after the last is disposed; each keeps its own port and
 /// address list. Calls wait for the first snapshot (bounded by their deadline
 /// and at most 10 seconds) and fail fast with <c>Unavailable</c> and the reason when discovery fails before it or the
-/// Service has no ready endpoint; later discovery failures keep the last known addresses.
+/// Service has no ready endpoint; later discovery failures keep the last known addresses. Pods whose calls fail are
+/// ejected for a while (<see cref="OutlierDetectionOptions"/>); without <see cref="OutlierDetectionInterceptor"/> on the
+/// client, only transport errors are seen (grpc-dotnet shows a policy no status the server sends).
 /// </remarks>
 public sealed class KubernetesResolverFactory : ResolverFactory
 {

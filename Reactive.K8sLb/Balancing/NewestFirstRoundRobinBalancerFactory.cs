@@ -18,6 +18,12 @@ namespace Reactive.K8sLb;
 /// server sends in the trailers counts as 0), its subchannel's state changes (<c>k8slb.subchannel.state_changes</c>)
 /// and gRFC A94's <c>grpc.subchannel.connection_attempts_succeeded</c>, <c>connection_attempts_failed</c>,
 /// <c>disconnections</c> and <c>open_connections</c>. A pick allocates nothing, whether or not anyone listens.</para>
+/// <para>Outlier ejection (<see cref="OutlierDetectionOptions"/>, on by default, set through
+/// <see cref="NewestFirstRoundRobinConfig.OutlierDetection"/>): an endpoint whose calls fail stops receiving calls for a
+/// while, reported as <c>k8slb.endpoint.ejections</c> (by <c>k8slb.ejection.reason</c>), <c>k8slb.endpoint.readmissions</c>
+/// and <c>k8slb.endpoints.ejected</c>, and logged with the evidence. The final status of a call is seen when it goes
+/// through <see cref="BalancedChannel"/>'s call invoker; otherwise only what grpc-dotnet shows the policy (transport
+/// errors when the response headers are awaited) counts.</para>
 /// </summary>
 public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
 {
@@ -31,6 +37,6 @@ public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
     public override LoadBalancer Create(LoadBalancerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new NewestFirstRoundRobinBalancer(options.Controller, options.LoggerFactory);
+        return new NewestFirstRoundRobinBalancer(options.Controller, options.LoggerFactory, NewestFirstRoundRobinConfig.PolicyOf(options.Configuration));
     }
 }

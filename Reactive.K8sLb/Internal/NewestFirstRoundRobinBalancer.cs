@@ -3,6 +3,7 @@ using System.Reactive.Concurrency;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal.Ejection;
 using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
@@ -19,6 +20,9 @@ namespace Reactive.K8sLb.Internal;
 /// endpoints, discovery failing before its first snapshot, disposal), removes every subchannel and fails calls with the
 /// resolver's status. While that resolver waits for its first snapshot, calls queue, bounded by their deadlines.</item>
 /// <item>A failure from any other resolver keeps a working (Ready) set, as gRPC specifies for resolver errors.</item>
+/// <item>Outlier ejection (<see cref="OutlierDetector"/>, unless turned off): an endpoint whose calls fail is excluded
+/// from picking for a while. The picker reads the exclusion at every pick, so it composes with connectivity (only Ready
+/// subchannels are in a picker) and with the newest-first start (an excluded endpoint is skipped).</item>
 /// </list>
 /// The channel calls every member under its own lock; the lock here only keeps the state consistent on its own.
 /// <para>Telemetry: each subchannel has a <see cref="BalancerInstruments.Endpoint"/> (picks, calls, state changes and
@@ -40,6 +44,8 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private readonly IScheduler _clock;
     private readonly Func<int, int> _random;
     private readonly RecentAddresses _recent = new(RejoinWindow, RejoinMemoryCapacity);
+    private readonly OutlierDetector? _detector;
+    private readonly EjectionReporter? _ejections;
     private List<Entry> _entries = [];
     private ILogger _logger;
     private ServiceIdentity? _identity;
@@ -51,16 +57,25 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     /// <summary>Creates the balancer.</summary>
     /// <param name="controller">The channel.</param>
     /// <param name="loggerFactory">Where logs go.</param>
-    /// <param name="clock">The clock of the rejoin window; <see langword="null"/> for <see cref="DefaultScheduler.Instance"/>. Internal for testing.</param>
+    /// <param name="outlierPolicy">Outlier ejection rules, or <see langword="null"/> for none.</param>
+    /// <param name="clock">The clock of the rejoin window and of outlier detection; <see langword="null"/> for <see cref="DefaultScheduler.Instance"/>. Internal for testing.</param>
     /// <param name="random">Picks an index below its argument; <see langword="null"/> for <see cref="Random.Shared"/>. Internal for testing.</param>
-    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, IScheduler? clock = null, Func<int, int>? random = null)
+    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null)
     {
         _controller = controller;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger(LoggerCategory);
         _clock = clock ?? DefaultScheduler.Instance;
         _random = random ?? Random.Shared.Next;
+        if (outlierPolicy is not null)
+        {
+            _ejections = new EjectionReporter(_logger);
+            _detector = new OutlierDetector(outlierPolicy, _clock, _ejections, _random);
+        }
     }
+
+    /// <summary>The outlier detector, or <see langword="null"/> when ejection is off. Internal for testing.</summary>
+    internal OutlierDetector? Detector => _detector;
 
     /// <summary>The connectivity state last reported to the channel.</summary>
     private ConnectivityState State { get; set; } = ConnectivityState.Idle;
@@ -118,6 +133,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             _entries = [];
         }
 
+        _detector?.Dispose();
         base.Dispose(disposing);
     }
 
@@ -135,6 +151,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         if (identity is null || identity == _identity) return;
         _identity = identity;
         _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(identity.Service, identity.Namespace)).CreateLogger(LoggerCategory);
+        if (_ejections is not null) _ejections.Logger = _logger;
         foreach (var entry in _entries) entry.Telemetry.SetIdentity(identity);
     }
 
@@ -189,6 +206,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
             var subchannel = _controller.CreateSubchannel(new SubchannelOptions([address]));
             var telemetry = new BalancerInstruments.Endpoint(subchannel, address, _identity);
+            if (_detector is not null) telemetry.Detect(_detector);
             var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
             subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
             next.Add(fresh);
@@ -212,6 +230,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             entry.Telemetry.OnStateChanged(state.State, state.Status);
             if (_disposed || entry.Removed) return;
             entry.State = state.State;
+            _detector?.SetReady(entry.Telemetry.Health, state.State == ConnectivityState.Ready);
             if (entry.AddressPending && state.State is ConnectivityState.Ready or ConnectivityState.Idle)
             {
                 entry.AddressPending = false;
@@ -295,6 +314,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private void Remove(Entry entry, DateTimeOffset now)
     {
         entry.Removed = true;
+        _detector?.Remove(entry.Telemetry.Health);
         _recent.Removed(entry.Address.EndPoint, now);
         entry.Subchannel.Dispose();
     }

@@ -7,6 +7,9 @@ namespace Reactive.K8sLb.Internal;
 /// Picks the subchannels in turn, starting at <c>first</c>; safe to call from many threads. Each pick counts for its
 /// endpoint (<see cref="BalancerInstruments.Picks"/>) and returns the endpoint's cached pick result, which carries the
 /// endpoint as call tracker while someone listens to <see cref="BalancerInstruments.Calls"/>: a pick allocates nothing.
+/// An endpoint that is excluded (<see cref="Ejection.EndpointHealth.IsExcluded"/>: ejected as an outlier) is skipped,
+/// read at every pick, so an ejection or a readmission takes effect at once without a new picker; when every endpoint
+/// of the picker is excluded, they are all picked as if none were (calls keep somewhere to go).
 /// </summary>
 internal sealed class RoundRobinPicker : SubchannelPicker
 {
@@ -19,13 +22,28 @@ internal sealed class RoundRobinPicker : SubchannelPicker
         _next = first - 1;
     }
 
+    /// <summary>The endpoints in cycle order (for tests).</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> Endpoints => _endpoints;
+
     /// <summary>The subchannels in cycle order (for tests).</summary>
     internal IReadOnlyList<Subchannel> Subchannels => Array.ConvertAll(_endpoints, e => e.Subchannel);
 
     public override PickResult Pick(PickContext context)
     {
-        var index = (int)((ulong)Interlocked.Increment(ref _next) % (ulong)_endpoints.Length);
-        return _endpoints[index].Pick();
+        var count = (ulong)_endpoints.Length;
+        var index = (int)((ulong)Interlocked.Increment(ref _next) % count);
+        var endpoint = _endpoints[index];
+        if (!endpoint.Health.IsExcluded) return endpoint.Pick();
+
+        // Skip the excluded ones, moving the shared position along so the others keep an even share.
+        for (var tried = 1UL; tried < count; tried++)
+        {
+            var candidate = _endpoints[(int)((ulong)Interlocked.Increment(ref _next) % count)];
+            if (!candidate.Health.IsExcluded) return candidate.Pick();
+        }
+
+        // Every endpoint is excluded: pick them all in turn (one more step, so the position still moves by one).
+        return _endpoints[(int)((ulong)Interlocked.Increment(ref _next) % count)].Pick();
     }
 
     public override string ToString() => string.Join(", ", _endpoints.Select(e => e.Subchannel.ToString()));

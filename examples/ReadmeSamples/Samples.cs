@@ -5,6 +5,8 @@ using Greet;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Balancer;
+using Grpc.Net.Client.Configuration;
+using StatusCode = Grpc.Core.StatusCode;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -146,6 +148,31 @@ public static class Samples
     {
         builder.Services.AddHealthChecks().AddKubernetesDiscovery(failureStatus: HealthStatus.Unhealthy, tags: ["ready"]);
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+    }
+
+    /// <summary>README: "Health-aware balancing: outlier ejection" (tuning, the off switch).</summary>
+    public static ServiceConfig OutlierEjection()
+    {
+        using var channel = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(new OutlierDetectionOptions
+            {
+                ConsecutiveFailures = 3,
+                BaseEjectionTime = TimeSpan.FromSeconds(10),
+                FailureStatusCodes = [StatusCode.Unavailable, StatusCode.Internal],
+            }),
+        });
+        var off = NewestFirstRoundRobinConfig.DefaultServiceConfig(new OutlierDetectionOptions { Enabled = false });
+        return off;
+    }
+
+    /// <summary>README: "Health-aware balancing: outlier ejection" (k8s:/// clients).</summary>
+    public static void OutlierEjectionForK8sAddresses(IServiceCollection services)
+    {
+        services.AddKubernetesLoadBalancing(o => o.ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(new OutlierDetectionOptions { MaxEjectionPercent = 34 }));
+        services.AddGrpcClient<Greeter.GreeterClient>(o => o.Address = new Uri("k8s:///greeter.demo:grpc"))
+            .ConfigureChannel(o => o.Credentials = ChannelCredentials.Insecure)
+            .AddInterceptor(() => new OutlierDetectionInterceptor());
     }
 
     /// <summary>README: "A custom Rx pipeline".</summary>

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
+using Reactive.K8sLb.Internal.Ejection;
 
 namespace Reactive.K8sLb.Internal.Telemetry;
 
@@ -32,6 +33,9 @@ internal static class BalancerInstruments
 
     /// <summary>gRFC A94's reason for a disconnection.</summary>
     public const string DisconnectErrorTag = "grpc.disconnect_error";
+
+    /// <summary>Which outlier-detection rule ejected an endpoint: <c>consecutive_failures</c> or <c>failure_rate</c>.</summary>
+    public const string EjectionReasonTag = "k8slb.ejection.reason";
 
     /// <summary>Calls the picker sent to the endpoint.</summary>
     public static readonly Counter<long> Picks = Instrumentation.Meter.CreateCounter<long>(
@@ -69,6 +73,18 @@ internal static class BalancerInstruments
         unit: "{disconnection}",
         description: "Number of times a connected subchannel became disconnected, by grpc.disconnect_error (gRFC A94).");
 
+    /// <summary>Outlier detection ejected the endpoint, by <c>k8slb.ejection.reason</c>.</summary>
+    public static readonly Counter<long> Ejections = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.endpoint.ejections",
+        unit: "{ejection}",
+        description: "Times outlier detection ejected the endpoint (it receives no calls until readmitted), by k8slb.ejection.reason: consecutive_failures or failure_rate.");
+
+    /// <summary>An ejected endpoint's time was up: it receives calls again.</summary>
+    public static readonly Counter<long> Readmissions = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.endpoint.readmissions",
+        unit: "{readmission}",
+        description: "Times an ejected endpoint was readmitted after its ejection time.");
+
     // Tag values boxed once: recording never boxes.
     private static readonly object[] StatusCodes = CreateStatusCodes();
 
@@ -85,6 +101,33 @@ internal static class BalancerInstruments
             ObserveOpenConnections,
             unit: "{connection}",
             description: "Number of open connections: 1 per endpoint whose subchannel is Ready, else 0 (gRFC A94).");
+        Instrumentation.Meter.CreateObservableUpDownCounter(
+            "k8slb.endpoints.ejected",
+            ObserveEjected,
+            unit: "{endpoint}",
+            description: "1 while outlier detection keeps the endpoint ejected (it receives no calls until readmitted), else 0; the sum over a Service's endpoints is its count of ejected endpoints.");
+    }
+
+    /// <summary>The tag value of an ejection reason.</summary>
+    public static string ReasonName(EjectionReason reason) => reason switch
+    {
+        EjectionReason.ConsecutiveFailures => "consecutive_failures",
+        _ => "failure_rate",
+    };
+
+    private static IEnumerable<Measurement<long>> ObserveEjected()
+    {
+        // 1 per endpoint ejected now, else 0 (summed over the endpoint's series: the Service's count); two channels to
+        // one Service share a series per pod, as for the open connections.
+        var ejected = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, long Count)>(StringComparer.Ordinal);
+        foreach (var (endpoint, _) in Live)
+        {
+            if (!endpoint.Health.IsCounting) continue;
+            var key = SeriesKey(endpoint.Tags);
+            ejected[key] = (ejected.TryGetValue(key, out var series) ? series.Tags : endpoint.Tags, series.Count + (endpoint.Health.IsEjected ? 1 : 0));
+        }
+
+        return ejected.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
     }
 
     private static IEnumerable<Measurement<long>> ObserveOpenConnections()
@@ -197,6 +240,8 @@ internal static class BalancerInstruments
             Live.AddOrUpdate(this, null);
             Untracked = PickResult.ForSubchannel(subchannel);
             Tracked = PickResult.ForSubchannel(subchannel, this);
+            OutcomeTracked = PickResult.ForSubchannel(subchannel, new HeadersOutcomeTracker(this));
+            Health = new EndpointHealth(ToString(), detector: null, this);
         }
 
         public Subchannel Subchannel { get; }
@@ -206,6 +251,13 @@ internal static class BalancerInstruments
 
         /// <summary>The pick of this subchannel with this endpoint as its call tracker.</summary>
         public PickResult Tracked { get; }
+
+        /// <summary>The pick of this subchannel whose tracker counts the outcome as far as grpc-dotnet shows it (for
+        /// calls whose final status nobody else reports).</summary>
+        public PickResult OutcomeTracked { get; }
+
+        /// <summary>Call outcomes and exclusion (outlier ejection) of this endpoint.</summary>
+        public EndpointHealth Health { get; private set; }
 
         /// <summary>The tags every series of this endpoint carries (shared: never modify).</summary>
         internal KeyValuePair<string, object?>[] Tags => _tags;
@@ -218,11 +270,34 @@ internal static class BalancerInstruments
         /// <summary>Leaves the open-connections gauge (the subchannel is shut down).</summary>
         public void Close() => Live.Remove(this);
 
-        /// <summary>Counts the pick and returns the pick result (tracked only while someone listens to the calls).</summary>
+        /// <summary>Puts the endpoint under outlier detection (called once, before it is picked).</summary>
+        public void Detect(OutlierDetector detector) => Health = detector.Add(ToString(), this);
+
+        /// <summary>
+        /// Counts the pick and returns the pick result. Under outlier detection, a call whose final status the
+        /// library's call invoker reports (<see cref="CallCapture"/>) needs no tracker for it; any other call gets the
+        /// tracker that counts what grpc-dotnet shows (transport errors). Otherwise tracked only while someone listens
+        /// to the calls.
+        /// </summary>
         public PickResult Pick()
         {
             if (Picks.Enabled) Picks.Add(1, _tags);
+            if (Health.IsCounting && !CallCapture.TryClaim(Health)) return OutcomeTracked;
             return Calls.Enabled ? Tracked : Untracked;
+        }
+
+        /// <summary>Counts an ejection of this endpoint.</summary>
+        public void RecordEjection(EjectionReason reason)
+        {
+            if (!Ejections.Enabled) return;
+            var tags = new TagList(_tags) { { EjectionReasonTag, ReasonName(reason) } };
+            Ejections.Add(1, tags);
+        }
+
+        /// <summary>Counts a readmission of this endpoint.</summary>
+        public void RecordReadmission()
+        {
+            if (Readmissions.Enabled) Readmissions.Add(1, _tags);
         }
 
         /// <summary>Records a connectivity state change of the subchannel (called one at a time, under the balancer's lock).</summary>
@@ -266,10 +341,12 @@ internal static class BalancerInstruments
         {
         }
 
-        void ISubchannelCallTracker.Complete(CompletionContext context)
+        void ISubchannelCallTracker.Complete(CompletionContext context) => RecordCall(context.Error);
+
+        private void RecordCall(Exception? error)
         {
             if (!Calls.Enabled) return;
-            var tags = new TagList(_tags) { { StatusCodeTag, StatusCodes[(int)StatusOf(context.Error)] } };
+            var tags = new TagList(_tags) { { StatusCodeTag, StatusCodes[(int)StatusOf(error)] } };
             Calls.Add(1, tags);
         }
 
@@ -282,5 +359,25 @@ internal static class BalancerInstruments
             new(PeerAddressTag, _address),
             new(PeerPortTag, _port),
         ];
+
+        /// <summary>
+        /// The call tracker of a call whose final status nobody reports: grpc-dotnet completes it when the response
+        /// headers arrive, so it counts transport errors (connection refused or reset, RST_STREAM) as failures and an
+        /// answer as a success; a status in the trailers is out of its sight. A cancellation (the caller's or the
+        /// deadline's: it cannot tell them apart) is not counted.
+        /// </summary>
+        private sealed class HeadersOutcomeTracker(Endpoint endpoint) : ISubchannelCallTracker
+        {
+            public void Start()
+            {
+            }
+
+            public void Complete(CompletionContext context)
+            {
+                endpoint.RecordCall(context.Error);
+                var code = StatusOf(context.Error);
+                if (code != StatusCode.Cancelled) endpoint.Health.Record(code, responseHeadersReceived: context.Error is null);
+            }
+        }
     }
 }
