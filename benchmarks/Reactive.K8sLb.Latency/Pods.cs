@@ -28,6 +28,35 @@ internal sealed class PodCounters
 }
 
 /// <summary>
+/// A pod's fault switch (the ejection harness): while on, the pod answers a call with <c>Unavailable</c> with the
+/// given probability (1: every call), as a pod whose dependency died does while Kubernetes still lists it ready.
+/// </summary>
+internal sealed class PodFault
+{
+    private double _failureProbability;
+    private long _failed;
+
+    /// <summary>0: healthy (the default); 1: every call fails; in between: each call fails with that probability.</summary>
+    public double FailureProbability
+    {
+        get => Volatile.Read(ref _failureProbability);
+        set => Volatile.Write(ref _failureProbability, value);
+    }
+
+    /// <summary>Calls this pod failed on purpose.</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Whether this call fails (counted when it does).</summary>
+    public bool Strikes()
+    {
+        var p = FailureProbability;
+        if (p <= 0 || (p < 1 && Random.Shared.NextDouble() >= p)) return false;
+        Interlocked.Increment(ref _failed);
+        return true;
+    }
+}
+
+/// <summary>
 /// Real Greeter gRPC servers (Kestrel, HTTP/2 cleartext only) standing in for pods, each on its own loopback IP
 /// (127.0.0.0/8 only), all on the same port. The reply's <c>pod</c> field is the pod's IP.
 /// </summary>
@@ -39,15 +68,22 @@ internal sealed class GreeterPods : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The trailer naming the pod on a failed call (a reply names it in its <c>pod</c> field).</summary>
+    public const string PodTrailer = "k8slb-bench-pod";
+
     public ConcurrentDictionary<string, PodCounters> Counters { get; } = new();
 
     public static GreeterPods Create() => new(LoopbackGrpcPod.FreePort());
 
+    public ConcurrentDictionary<string, PodFault> Faults { get; } = new();
+
     public PodCounters CountersOf(string ip) => Counters.GetOrAdd(ip, _ => new PodCounters());
+
+    public PodFault FaultOf(string ip) => Faults.GetOrAdd(ip, _ => new PodFault());
 
     public async Task StartAsync(string ip)
     {
-        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(new Identity(ip, CountersOf(ip))));
+        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(new Identity(ip, CountersOf(ip), FaultOf(ip))));
         _apps[ip] = app;
     }
 
@@ -98,13 +134,19 @@ internal sealed class GreeterPods : IAsyncDisposable
         await Task.WhenAll(_apps.Keys.ToArray().Select(StopAsync));
     }
 
-    private sealed record Identity(string Ip, PodCounters Counters);
+    private sealed record Identity(string Ip, PodCounters Counters, PodFault Fault);
 
     private sealed class GreeterService(Identity pod) : Greeter.GreeterBase
     {
         public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
         {
             pod.Counters.Hit();
+            if (pod.Fault.Strikes())
+            {
+                // The pod names itself in a trailer, so the client can attribute the failure.
+                throw new RpcException(new Status(StatusCode.Unavailable, $"injected fault on pod {pod.Ip}"), new Metadata { { PodTrailer, pod.Ip } });
+            }
+
             return Task.FromResult(new HelloReply { Message = "Hello " + request.Name, Pod = pod.Ip });
         }
     }

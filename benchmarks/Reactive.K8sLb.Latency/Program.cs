@@ -44,6 +44,16 @@ emulator.EventWritten += e =>
     Interlocked.Increment(ref eventsWritten);
 };
 
+if (o.Ejection)
+{
+    // Outlier ejection (issue 13): its own five pods with a fault switch, all configurations side by side.
+    var settings = new EjectionSettings(o.Callers, o.CallInterval, o.EjectionDuration, o.EjectionFaultAfter, o.EjectionShortInterval);
+    await new EjectionHarness(emulator, settings, line => Out(line)).RunAsync(LoadAverage);
+    Out($"Total run time: {total.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
+    await WriteReportAsync("ejection-results.md");
+    return 0;
+}
+
 // Every insert uses an address the mode's channel has never seen: the library's policy treats an address that left the
 // set within the last 5 minutes as a readiness flap, not as a new pod, so recycling addresses would measure a rejoin.
 // The channel of each mode is new, so modes reuse the same pods. Only 127.0.0.0/8 is used.
@@ -780,6 +790,18 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     /// <summary>Rounds of the new-pod case; each round runs every policy once (the order reversed every other round).</summary>
     public int Rounds { get; init; } = 2;
 
+    /// <summary>Runs only the outlier-ejection measurement (issue 13).</summary>
+    public bool Ejection { get; init; }
+
+    /// <summary>Ejection: length of each scenario, from the start of the clock.</summary>
+    public TimeSpan EjectionDuration { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Ejection: when the faulty pods start failing.</summary>
+    public TimeSpan EjectionFaultAfter { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Ejection: the shorter Interval of the extra rows.</summary>
+    public TimeSpan EjectionShortInterval { get; init; } = TimeSpan.FromSeconds(2);
+
     public int FlapPods { get; init; } = 10;
 
     public TimeSpan FlapDuration { get; init; } = TimeSpan.FromSeconds(20);
@@ -796,9 +818,11 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     {
         var full = args.Contains("--full");
         var comparison = args.Contains("--policy-comparison");
+        var ejection = args.Contains("--ejection");
         var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null, comparison ? 20 : 3)
         {
             PolicyComparison = comparison,
+            Ejection = ejection,
         };
         for (var i = 0; i < args.Length; i++)
         {
@@ -808,6 +832,10 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
             {
                 case "--full": break;
                 case "--policy-comparison": break;
+                case "--ejection": break;
+                case "--ejection-seconds": o = o with { EjectionDuration = TimeSpan.FromSeconds(Int()) }; break;
+                case "--fault-after-seconds": o = o with { EjectionFaultAfter = TimeSpan.FromSeconds(Int()) }; break;
+                case "--short-interval-ms": o = o with { EjectionShortInterval = TimeSpan.FromMilliseconds(Int()) }; break;
                 case "--reps": o = o with { Reps = Int() }; break;
                 case "--callers": o = o with { Callers = Int() }; break;
                 case "--call-interval-ms": o = o with { CallInterval = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
@@ -830,6 +858,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                     break;
                 default:
                     Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
+                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--out PATH]");
                     Console.Error.WriteLine("       Reactive.K8sLb.Latency --policy-comparison [--reps N] [--rounds N] [--pods N] [--callers N] [--call-interval-ms MS] [--flap-pods N] [--flap-seconds S] [--flap-call-interval-ms MS[,MS...]] [--flap-toggle-ms MIN-MAX] [--out PATH]");
                     return null;
             }
