@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Greet;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -153,17 +154,32 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
 
         var scenarios = new List<Scenario>
         {
-            new("1. One pod fails every call", $"{Ips[1]} answers every call with `Unavailable` from {settings.FaultAfter.TotalSeconds:0} s on.", [(Ips[1], 1.0)]),
-            new("2. One pod fails 30% of its calls", $"{Ips[1]} answers each call with `Unavailable` with probability 0.3 from {settings.FaultAfter.TotalSeconds:0} s on (partial failure).", [(Ips[1], 0.3)]),
-            new("3. Three of five pods fail every call", $"{Ips[1]}, {Ips[2]} and {Ips[3]} answer every call with `Unavailable` from {settings.FaultAfter.TotalSeconds:0} s on.", [(Ips[1], 1.0), (Ips[2], 1.0), (Ips[3], 1.0)]),
+            new("1. One pod fails every call", $"{Ips[1]} answers every call with `Unavailable` from {settings.FaultAfter.TotalSeconds:0} s on.", [(Ips[1], 1.0)], settings.Duration),
+            new("2. One pod fails 30% of its calls", $"{Ips[1]} answers each call with `Unavailable` with probability 0.3 from {settings.FaultAfter.TotalSeconds:0} s on (partial failure).", [(Ips[1], 0.3)], settings.Duration),
+            new("3. Three of five pods fail every call", $"{Ips[1]}, {Ips[2]} and {Ips[3]} answer every call with `Unavailable` from {settings.FaultAfter.TotalSeconds:0} s on.", [(Ips[1], 1.0), (Ips[2], 1.0), (Ips[3], 1.0)], settings.Duration),
+            new("4. Healthy pods, half of the answers application errors",
+                $"From {settings.FaultAfter.TotalSeconds:0} s on, every pod answers each call with an application error with probability 0.5 (`NotFound` and `InvalidArgument` alternately), else OK; no pod is failing. " +
+                $"The issue asks for 5 minutes; this run is {settings.ApplicationErrorDuration.TotalSeconds:0} s in all (`--app-error-seconds` runs it longer).",
+                [], settings.ApplicationErrorDuration, ApplicationErrors: 0.5),
         };
 
         var results = new List<(Scenario Scenario, List<ConfigRun> Runs)>();
         var total = Stopwatch.StartNew();
+        long metered = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == K8sLbTelemetry.MeterName && instrument.Name == "k8slb.endpoint.ejections") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref metered, value));
+        listener.Start();
         foreach (var scenario in scenarios)
         {
             Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] {scenario.Name}");
-            results.Add((scenario, await RunScenarioAsync(scenario, pods, service)));
+            var before = Interlocked.Read(ref metered);
+            var runs = await RunScenarioAsync(scenario, pods, service);
+            runs[0].MeteredEjections = Interlocked.Read(ref metered) - before;
+            results.Add((scenario, runs));
         }
 
         foreach (var (scenario, runs) in results) Report(scenario, runs);
@@ -186,7 +202,7 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
 
     private async Task<List<ConfigRun>> RunScenarioAsync(Scenario scenario, GreeterPods pods, EmulatedService service)
     {
-        foreach (var ip in Ips) pods.FaultOf(ip).FailureProbability = 0;
+        Reset(pods);
         var runs = new List<ConfigRun>();
         try
         {
@@ -236,7 +252,8 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
             await Task.Delay(settings.FaultAfter);
             var fault = Stopwatch.GetTimestamp();
             foreach (var (ip, p) in scenario.Faults) pods.FaultOf(ip).FailureProbability = p;
-            await Task.Delay(settings.Duration - settings.FaultAfter);
+            foreach (var ip in Ips) pods.FaultOf(ip).ApplicationErrorProbability = scenario.ApplicationErrors;
+            await Task.Delay(scenario.Duration - settings.FaultAfter);
             var end = Stopwatch.GetTimestamp();
             foreach (var run in runs)
             {
@@ -247,7 +264,7 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
         }
         finally
         {
-            foreach (var ip in Ips) pods.FaultOf(ip).FailureProbability = 0;
+            Reset(pods);
             foreach (var run in runs)
             {
                 if (run.Load is { } load) await load.DisposeAsync();
@@ -256,6 +273,15 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
         }
 
         return runs;
+    }
+
+    private static void Reset(GreeterPods pods)
+    {
+        foreach (var ip in Ips)
+        {
+            pods.FaultOf(ip).FailureProbability = 0;
+            pods.FaultOf(ip).ApplicationErrorProbability = 0;
+        }
     }
 
     private static async Task ConnectAsync(GrpcChannel channel)
@@ -271,7 +297,19 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
         write("");
         write(scenario.Description + $" Judged: calls started from the fault to the end ({Stopwatch.GetElapsedTime(runs[0].Fault, runs[0].End).TotalSeconds:0.0} s).");
         write("");
-        if (faulty.Count == 1)
+        if (faulty.Count == 0)
+        {
+            write("| configuration | calls after the errors started | OK | NotFound | InvalidArgument | other statuses | ejections / refusals / readmissions |");
+            write("|---|---|---|---|---|---|---|");
+            foreach (var run in runs)
+            {
+                var calls = run.After();
+                int Of(StatusCode code) => calls.Count(c => c.Status == code);
+                var other = calls.Count - Of(StatusCode.OK) - Of(StatusCode.NotFound) - Of(StatusCode.InvalidArgument);
+                write($"| {run.Config.Name} | {calls.Count:N0} | {Of(StatusCode.OK):N0} | {Of(StatusCode.NotFound):N0} | {Of(StatusCode.InvalidArgument):N0} | {other:N0} | {run.Counts()} |");
+            }
+        }
+        else if (faulty.Count == 1)
         {
             var ip = faulty[0];
             write("| configuration | calls after the fault | failed | fault -> ejection | failed calls before the ejection (to the pod / all) | calls to the pod after its ejection (share) | last call to the pod started | ejections / refusals / readmissions | evidence of the first ejection |");
@@ -293,7 +331,7 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
                 else
                 {
                     when = $"{Ms(run.Fault, ejection.Timestamp):0} ms";
-                    before = $"{toPod.Count(c => c.Status != StatusCode.OK && c.Start < ejection.Timestamp):N0} / {calls.Count(c => c.Status != StatusCode.OK && c.Start < ejection.Timestamp):N0}";
+                    before = $"{run.FailedBefore(ejection.Timestamp, ip):N0} / {run.FailedBefore(ejection.Timestamp, null):N0}";
                     var afterEjection = calls.Where(c => c.Start >= ejection.Timestamp).ToList();
                     var toPodAfter = afterEjection.Count(c => c.Pod == ip);
                     share = $"{toPodAfter:N0} of {afterEjection.Count:N0} ({Pct(toPodAfter, afterEjection.Count)})";
@@ -327,11 +365,13 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
         foreach (var run in runs)
         {
             // Anything that failed otherwise than by the fault switch (a pod unknown to the call): worth a look.
-            var other = run.After().Where(c => c.Status != StatusCode.OK && (c.Pod is null || !faulty.Contains(c.Pod))).ToList();
+            var other = run.After().Where(c => c.Status is not (StatusCode.OK or StatusCode.NotFound or StatusCode.InvalidArgument) && (c.Pod is null || !faulty.Contains(c.Pod))).ToList();
             if (other.Count > 0) write($"- {run.Config.Name}: {other.Count} failed calls not attributed to a faulty pod ({string.Join(", ", other.GroupBy(c => c.Status).Select(g => $"{g.Key} x{g.Count()}"))})");
         }
 
         var timing = runs.Where(r => r.Config.Kind == Kind.Library).Select(r => $"{r.Config.Name.Split(' ')[0]} {Stopwatch.GetElapsedTime(r.Created, r.Fault).TotalSeconds:0.0} s");
+        var logged = runs.Sum(r => r.Log.Events.Count(e => e.EventId == EjectionEvent.Ejected));
+        write($"- cross-check: the metric `k8slb.endpoint.ejections` (MeterListener, all channels of the scenario) counted {runs[0].MeteredEjections}; the channels logged {logged} ejections (event 404)");
         write($"- channel created -> fault (the interval timer starts with the channel's balancer, so its ticks fall about every Interval from then): {string.Join(", ", timing)}");
         write("");
     }
@@ -348,19 +388,24 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
         var failed = calls.Count(c => c.Status != StatusCode.OK);
         write(Target("one pod fails every call, defaults: <= 1% failed calls over the window", $"{failed:N0} of {calls.Count:N0} ({Pct(failed, calls.Count)})", calls.Count > 0 && failed * 100 <= calls.Count));
         var ejection = one.FirstEjection(ip);
-        var before = ejection is null ? -1 : calls.Count(c => c.Status != StatusCode.OK && c.Start < ejection.Timestamp);
+        var before = ejection is null ? -1 : one.FailedBefore(ejection.Timestamp, ip);
         write(Target("one pod fails every call, defaults: ejected within 10 failed calls", ejection is null ? "not ejected" : $"{before} failed calls, {Ms(one.Fault, ejection.Timestamp):0} ms", ejection is not null && before <= 10));
         foreach (var run in results[1].Runs.Where(r => r.Config.Kind == Kind.Library && r.Config.OutlierDetection is not { Enabled: false }))
         {
             var c = run.After();
             var f = c.Count(x => x.Status != StatusCode.OK);
             var e = run.FirstEjection(ip);
-            var by = e is null ? "not ejected" : e.Message.Contains("consecutive", StringComparison.Ordinal) ? "ejected by the consecutive rule" : "ejected by the interval rule";
-            write(Target($"30% failing pod, {run.Config.Name}: ejected by the interval rule, <= 3% failed", $"{by}{(e is null ? "" : $" after {Ms(run.Fault, e.Timestamp):0} ms")}; {f:N0} of {c.Count:N0} failed ({Pct(f, c.Count)})", e is not null && by.EndsWith("interval rule", StringComparison.Ordinal) && f * 100 <= 3 * c.Count));
+            var byInterval = e is not null && !e.Message.Contains("consecutive", StringComparison.Ordinal);
+            var by = e is null ? "not ejected" : byInterval ? "ejected by the interval rule" : "ejected by the consecutive rule";
+            var ejected = e is null ? "" : $" after {Ms(run.Fault, e.Timestamp):0} ms";
+            write(Target($"30% failing pod, {run.Config.Name}: <= 3% failed", $"{f:N0} of {c.Count:N0} failed ({Pct(f, c.Count)}); {by}{ejected}", f * 100 <= 3 * c.Count));
+            write(Target($"30% failing pod, {run.Config.Name}: ejected by the interval rule (failure percentage)", $"{by}{ejected}", byInterval));
         }
 
         var three = results[2].Runs[0];
         var threeEjected = three.Log.Events.Where(e => e.EventId == EjectionEvent.Ejected && e.Timestamp >= three.Fault && e.Timestamp < three.End).Select(e => e.Ip).Distinct().Count();
+        var appErrors = results[3].Runs.Where(r => r.Config.Kind == Kind.Library).Sum(r => r.Log.Events.Count(e => e.EventId == EjectionEvent.Ejected));
+        write(Target($"healthy pods with application errors ({results[3].Scenario.Duration.TotalSeconds:0} s, not the 5 minutes of the issue): zero ejections", $"{appErrors} ejections over the library's channels", appErrors == 0));
         write(Target("3 of 5 pods failing, defaults: at most max(1, 5 x 50%) = 2 pods ejected at a time", $"{threeEjected} ejected", threeEjected <= 2));
         write("");
     }
@@ -381,7 +426,9 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
 
     private sealed record EjectionConfig(string Name, string Description, Kind Kind, OutlierDetectionOptions? OutlierDetection);
 
-    private sealed record Scenario(string Name, string Description, IReadOnlyList<(string Ip, double P)> Faults);
+    /// <summary>A scenario: from <c>FaultAfter</c> on, the faulty pods fail with their probability and every pod answers
+    /// with an application error with probability <c>ApplicationErrors</c>; the clock runs <c>Duration</c> in all.</summary>
+    private sealed record Scenario(string Name, string Description, IReadOnlyList<(string Ip, double P)> Faults, TimeSpan Duration, double ApplicationErrors = 0);
 
     private sealed class ConfigRun(EjectionConfig config, long created)
     {
@@ -401,8 +448,18 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
 
         public long End { get; set; }
 
+        /// <summary>The metric k8slb.endpoint.ejections over all channels during the scenario (process-wide).</summary>
+        public long MeteredEjections { get; set; }
+
         /// <summary>Calls started from the fault to the end of the window.</summary>
         public List<OutcomeRecord> After() => [.. Load!.Calls.Where(c => c.Start >= Fault && c.Start < End)];
+
+        /// <summary>
+        /// Failed calls (to <paramref name="ip"/>, or to any pod) that ended after the fault and started before
+        /// <paramref name="timestamp"/>: a call started just before the fault that reached the pod after it failed too.
+        /// </summary>
+        public int FailedBefore(long timestamp, string? ip) =>
+            Load!.Calls.Count(c => c.Status != StatusCode.OK && c.End >= Fault && c.Start < timestamp && (ip is null || c.Pod == ip));
 
         public EjectionEvent? FirstEjection(string ip) =>
             Log.Events.FirstOrDefault(e => e.EventId == EjectionEvent.Ejected && e.Ip == ip && e.Timestamp >= Fault);
@@ -416,4 +473,4 @@ internal sealed class EjectionHarness(KubernetesApiEmulator emulator, EjectionSe
 }
 
 /// <summary>Settings of the ejection harness.</summary>
-internal sealed record EjectionSettings(int Callers, TimeSpan CallPause, TimeSpan Duration, TimeSpan FaultAfter, TimeSpan ShortInterval);
+internal sealed record EjectionSettings(int Callers, TimeSpan CallPause, TimeSpan Duration, TimeSpan FaultAfter, TimeSpan ShortInterval, TimeSpan ApplicationErrorDuration);

@@ -34,13 +34,23 @@ internal sealed class PodCounters
 internal sealed class PodFault
 {
     private double _failureProbability;
+    private double _applicationErrorProbability;
     private long _failed;
+    private long _applicationErrors;
 
     /// <summary>0: healthy (the default); 1: every call fails; in between: each call fails with that probability.</summary>
     public double FailureProbability
     {
         get => Volatile.Read(ref _failureProbability);
         set => Volatile.Write(ref _failureProbability, value);
+    }
+
+    /// <summary>Each call gets an application error (NotFound or InvalidArgument, alternately) with this probability:
+    /// a healthy pod whose answers are not all OK.</summary>
+    public double ApplicationErrorProbability
+    {
+        get => Volatile.Read(ref _applicationErrorProbability);
+        set => Volatile.Write(ref _applicationErrorProbability, value);
     }
 
     /// <summary>Calls this pod failed on purpose.</summary>
@@ -53,6 +63,14 @@ internal sealed class PodFault
         if (p <= 0 || (p < 1 && Random.Shared.NextDouble() >= p)) return false;
         Interlocked.Increment(ref _failed);
         return true;
+    }
+
+    /// <summary>The application error this call gets, if any.</summary>
+    public StatusCode? ApplicationError()
+    {
+        var p = ApplicationErrorProbability;
+        if (p <= 0 || Random.Shared.NextDouble() >= p) return null;
+        return Interlocked.Increment(ref _applicationErrors) % 2 == 0 ? StatusCode.NotFound : StatusCode.InvalidArgument;
     }
 }
 
@@ -145,6 +163,11 @@ internal sealed class GreeterPods : IAsyncDisposable
             {
                 // The pod names itself in a trailer, so the client can attribute the failure.
                 throw new RpcException(new Status(StatusCode.Unavailable, $"injected fault on pod {pod.Ip}"), new Metadata { { PodTrailer, pod.Ip } });
+            }
+
+            if (pod.Fault.ApplicationError() is { } code)
+            {
+                throw new RpcException(new Status(code, $"application error from pod {pod.Ip}"), new Metadata { { PodTrailer, pod.Ip } });
             }
 
             return Task.FromResult(new HelloReply { Message = "Hello " + request.Name, Pod = pod.Ip });

@@ -47,7 +47,7 @@ emulator.EventWritten += e =>
 if (o.Ejection)
 {
     // Outlier ejection (issue 13): its own five pods with a fault switch, all configurations side by side.
-    var settings = new EjectionSettings(o.Callers, o.CallInterval, o.EjectionDuration, o.EjectionFaultAfter, o.EjectionShortInterval);
+    var settings = new EjectionSettings(o.Callers, o.CallInterval, o.EjectionDuration, o.EjectionFaultAfter, o.EjectionShortInterval, o.ApplicationErrorDuration);
     await new EjectionHarness(emulator, settings, line => Out(line)).RunAsync(LoadAverage);
     Out($"Total run time: {total.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
     await WriteReportAsync("ejection-results.md");
@@ -802,6 +802,9 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     /// <summary>Ejection: the shorter Interval of the extra rows.</summary>
     public TimeSpan EjectionShortInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Ejection: length of the application-error scenario (the issue asks for 5 minutes).</summary>
+    public TimeSpan ApplicationErrorDuration { get; init; } = TimeSpan.FromSeconds(15);
+
     public int FlapPods { get; init; } = 10;
 
     public TimeSpan FlapDuration { get; init; } = TimeSpan.FromSeconds(20);
@@ -835,6 +838,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 case "--ejection": break;
                 case "--ejection-seconds": o = o with { EjectionDuration = TimeSpan.FromSeconds(Int()) }; break;
                 case "--fault-after-seconds": o = o with { EjectionFaultAfter = TimeSpan.FromSeconds(Int()) }; break;
+                case "--app-error-seconds": o = o with { ApplicationErrorDuration = TimeSpan.FromSeconds(Int()) }; break;
                 case "--short-interval-ms": o = o with { EjectionShortInterval = TimeSpan.FromMilliseconds(Int()) }; break;
                 case "--reps": o = o with { Reps = Int() }; break;
                 case "--callers": o = o with { Callers = Int() }; break;
@@ -858,7 +862,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                     break;
                 default:
                     Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
-                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--out PATH]");
+                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--app-error-seconds S] [--out PATH]");
                     Console.Error.WriteLine("       Reactive.K8sLb.Latency --policy-comparison [--reps N] [--rounds N] [--pods N] [--callers N] [--call-interval-ms MS] [--flap-pods N] [--flap-seconds S] [--flap-call-interval-ms MS[,MS...]] [--flap-toggle-ms MIN-MAX] [--out PATH]");
                     return null;
             }
