@@ -47,7 +47,7 @@ emulator.EventWritten += e =>
 if (o.Ejection)
 {
     // Outlier ejection (issue 13): its own five pods with a fault switch, all configurations side by side.
-    var settings = new EjectionSettings(o.Callers, o.CallInterval, o.EjectionDuration, o.EjectionFaultAfter, o.EjectionShortInterval, o.ApplicationErrorDuration);
+    var settings = new EjectionSettings(o.Callers, o.CallInterval, o.EjectionDuration, o.EjectionFaultAfter, o.EjectionShortInterval, o.ApplicationErrorDuration, o.EjectionScenarios);
     await new EjectionHarness(emulator, settings, line => Out(line)).RunAsync(LoadAverage);
     Out($"Total run time: {total.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
     await WriteReportAsync("ejection-results.md");
@@ -805,6 +805,9 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     /// <summary>Ejection: length of the application-error scenario (the issue asks for 5 minutes).</summary>
     public TimeSpan ApplicationErrorDuration { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Ejection: only these scenarios (1-based), or all.</summary>
+    public IReadOnlyList<int>? EjectionScenarios { get; init; }
+
     public int FlapPods { get; init; } = 10;
 
     public TimeSpan FlapDuration { get; init; } = TimeSpan.FromSeconds(20);
@@ -838,6 +841,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 case "--ejection": break;
                 case "--ejection-seconds": o = o with { EjectionDuration = TimeSpan.FromSeconds(Int()) }; break;
                 case "--fault-after-seconds": o = o with { EjectionFaultAfter = TimeSpan.FromSeconds(Int()) }; break;
+                case "--scenarios": o = o with { EjectionScenarios = [.. Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] }; break;
                 case "--app-error-seconds": o = o with { ApplicationErrorDuration = TimeSpan.FromSeconds(Int()) }; break;
                 case "--short-interval-ms": o = o with { EjectionShortInterval = TimeSpan.FromMilliseconds(Int()) }; break;
                 case "--reps": o = o with { Reps = Int() }; break;
@@ -862,7 +866,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                     break;
                 default:
                     Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
-                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--app-error-seconds S] [--out PATH]");
+                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--app-error-seconds S] [--scenarios LIST] [--out PATH]");
                     Console.Error.WriteLine("       Reactive.K8sLb.Latency --policy-comparison [--reps N] [--rounds N] [--pods N] [--callers N] [--call-interval-ms MS] [--flap-pods N] [--flap-seconds S] [--flap-call-interval-ms MS[,MS...]] [--flap-toggle-ms MIN-MAX] [--out PATH]");
                     return null;
             }
