@@ -13,7 +13,7 @@ public sealed class OutlierDetectionOptionsTests
 
         Assert.That(
             (options.Enabled, options.ConsecutiveFailures, options.Interval, options.FailurePercentageThreshold, options.MinimumRequestVolume, options.MinimumHosts, options.BaseEjectionTime, options.MaxEjectionTime, options.MaxEjectionPercent),
-            Is.EqualTo((true, 5, TimeSpan.FromSeconds(10), 25, 20, 3, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(300), 50)));
+            Is.EqualTo((true, 5, TimeSpan.FromSeconds(2), 25, 20, 3, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(300), 50)));
         Assert.That(options.FailureStatusCodes, Is.EquivalentTo(new[] { StatusCode.Unavailable, StatusCode.Internal, StatusCode.Unknown, StatusCode.DataLoss, StatusCode.DeadlineExceeded }));
     }
 

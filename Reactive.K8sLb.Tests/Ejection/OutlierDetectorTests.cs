@@ -366,6 +366,9 @@ public sealed class OutlierDetectorTests
             MaxEjectionPercent = maxPercent,
             BaseEjectionTime = baseTime ?? TimeSpan.FromSeconds(30),
             MaxEjectionTime = maxTime ?? TimeSpan.FromSeconds(300),
+
+            // These tests step virtual time in 10 s intervals (gRFC A50's); the 2 s default has its own test.
+            Interval = TimeSpan.FromSeconds(10),
         };
 
     private static void Fail(EndpointHealth endpoint, int times)
