@@ -75,7 +75,7 @@ internal static class Summary
         var others = load.Failed - load.FailedByPods;
         if (!Succeeded(load, ejection))
         {
-            return others > 0 ? $"RESULT: FAILED, {others} calls failed" : $"RESULT: FAILED, the failing pod's ejection did not go as it should (above)";
+            return others > 0 ? $"RESULT: FAILED, {others} calls failed" : "RESULT: FAILED, the failing pod's ejection did not go as it should (above)";
         }
 
         return ejection is null || ejection.FailedCalls == 0
