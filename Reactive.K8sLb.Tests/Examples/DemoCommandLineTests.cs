@@ -27,6 +27,7 @@ public sealed class DemoCommandLineTests
     [TestCase(new[] { "--pods", "x" }, "--pods 'x' must be an integer between 2 and 50.")]
     [TestCase(new[] { "--duration", "4" }, "--duration '4' must be an integer between 5 and 3600.")]
     [TestCase(new[] { "--callers", "-1" }, "--callers")]
+    [TestCase(new[] { "--ejection-time", "0" }, "--ejection-time '0' must be an integer between 1 and 300.")]
     [TestCase(new[] { "--pods" }, "--pods")]
     [TestCase(new[] { "--bogus" }, "'--bogus'")]
     [TestCase(new[] { "--port", "0" }, "--port '0'")]
@@ -62,9 +63,9 @@ public sealed class DemoCommandLineTests
     [Test]
     public void Values_AreRead()
     {
-        var result = Parse(["--duration", "12", "--pods", "5", "--callers", "2", "--no-ui"]);
+        var result = Parse(["--duration", "12", "--pods", "5", "--callers", "2", "--ejection-time", "7", "--no-ui"]);
 
-        Assert.That(result.Options, Is.EqualTo(new DemoOptions { Duration = TimeSpan.FromSeconds(12), Pods = 5, Callers = 2, NoUi = true }));
+        Assert.That(result.Options, Is.EqualTo(new DemoOptions { Duration = TimeSpan.FromSeconds(12), Pods = 5, Callers = 2, EjectionTime = TimeSpan.FromSeconds(7), NoUi = true }));
     }
 
     [TestCase("--service", "greeter")]

@@ -7,11 +7,13 @@ using Spectre.Console;
 namespace Demo;
 
 /// <summary>One row of the live table.</summary>
-internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0);
+/// <param name="Ejection">Outlier ejection (<see cref="DemoMetrics.Ejection"/>): ejected, readmitted or -.</param>
+internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0, string Ejection = "-");
 
 /// <summary>
 /// Shows the run: a live Spectre.Console view (a header with the run's status and the discovery status, a table of the
-/// pods, their state, whether the channel has them and calls each, and the recent story lines) or, with --no-ui, one
+/// pods, their state, whether the channel has them, whether the balancer ejected them and calls each, and the recent
+/// story lines) or, with --no-ui, one
 /// plain line per story step and a summary line per second. Every change of the discovery status is logged.
 /// </summary>
 internal sealed class Dashboard
@@ -65,7 +67,7 @@ internal sealed class Dashboard
             {
                 var current = _rows();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"t={Elapsed():F0}s {_status()} | discovery: {_discovery.Status.Health} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}"))} | {_metrics.Line()}"));
+                    $"t={Elapsed():F0}s {_status()} | discovery: {_discovery.Status.Health} | channel: {current.Count(r => r.InChannel)} endpoints | {string.Join(' ', current.Where(r => r.Calls > 0 || r.InChannel).Select(r => $"{r.Pod}={r.Calls}{(r.InChannel ? string.Empty : "(out)")}{(r.Ejection == "ejected" ? "(ejected)" : string.Empty)}"))} | {_metrics.Line()}"));
             }
 
             return;
@@ -114,6 +116,7 @@ internal sealed class Dashboard
         table.AddColumn("address");
         table.AddColumn("endpoint state");
         table.AddColumn("in channel");
+        table.AddColumn("ejection");
         table.AddColumn(new TableColumn("calls served").RightAligned());
         table.AddColumn(new TableColumn("picked (metric)").RightAligned());
         foreach (var row in _rows())
@@ -130,6 +133,12 @@ internal sealed class Dashboard
                 Markup.Escape(row.Address),
                 state,
                 row.InChannel ? "[green]yes[/]" : "[grey]no[/]",
+                row.Ejection switch
+                {
+                    "ejected" => "[red]ejected[/]",
+                    "readmitted" => "[green]readmitted[/]",
+                    _ => $"[grey]{Markup.Escape(row.Ejection)}[/]",
+                },
                 row.Calls.ToString(CultureInfo.InvariantCulture),
                 row.Picks.ToString(CultureInfo.InvariantCulture));
         }

@@ -19,9 +19,10 @@ internal static class DemoCommandLine
     private const string Description = """
         Client-side gRPC load balancing driven by Kubernetes EndpointSlices, without a cluster: an in-process API
         emulator, Greeter pods on 127.0.0.2, 127.0.0.3, ... and a scripted story (scale out, rolling update, a pod not
-        ready, an API outage, scale in). With --kubeconfig, --service, --namespace or --port the same client pipeline
+        ready, a pod failing every call while still ready (ejected, then readmitted), an API outage, scale in). With --kubeconfig, --service, --namespace or --port the same client pipeline
         runs against a real cluster instead.
-        Exit codes: 0 no call failed; 1 calls failed, or the cluster's API or endpoints could not be reached;
+        Exit codes: 0 no call failed (apart from the failing pod's answers, when it was ejected within the threshold,
+        got no call while ejected and was readmitted); 1 calls failed, or the cluster's API or endpoints could not be reached;
         2 bad command line or kubeconfig; 130 interrupted.
         """;
 
@@ -52,6 +53,7 @@ internal static class DemoCommandLine
         var duration = Int("--duration", "seconds", "Length of the run; the story's steps are spread over it", 30, 5, 3600);
         var pods = Int("--pods", "n", "Initial pods, emulator only", 3, 2, 50);
         var callers = Int("--callers", "n", "Concurrent callers", 4, 1, 64);
+        var ejectionTime = Int("--ejection-time", "seconds", "Emulator only: base ejection time of a failing pod (the library's default is 30)", 5, 1, 300);
         var noUi = new Option<bool>("--no-ui") { Description = "Plain log lines instead of the live table (implied when output is redirected)" };
         var syncTimeout = Int("--sync-timeout", "seconds", "Real cluster: give up when discovery has not synchronized by then", 5, 1, 300);
         var kubeConfig = new Option<string>("--kubeconfig")
@@ -84,7 +86,7 @@ internal static class DemoCommandLine
             }
         });
 
-        var root = new RootCommand(Description) { duration, pods, callers, noUi, kubeConfig, service, @namespace, port, syncTimeout };
+        var root = new RootCommand(Description) { duration, pods, callers, ejectionTime, noUi, kubeConfig, service, @namespace, port, syncTimeout };
         var parsed = root.Parse([.. args]);
 
         // Help (and the version) win over errors elsewhere on the line, as in dotnet and git.
@@ -109,6 +111,7 @@ internal static class DemoCommandLine
             Duration = TimeSpan.FromSeconds(parsed.GetValue(duration)),
             Pods = parsed.GetValue(pods),
             Callers = parsed.GetValue(callers),
+            EjectionTime = TimeSpan.FromSeconds(parsed.GetValue(ejectionTime)),
             NoUi = parsed.GetValue(noUi) || outputRedirected,
             SyncTimeout = TimeSpan.FromSeconds(parsed.GetValue(syncTimeout)),
             KubeConfig = parsed.GetValue(kubeConfig),

@@ -8,8 +8,9 @@ namespace Demo;
 /// <summary>
 /// Reads the library's own instruments (meter <see cref="K8sLbTelemetry.MeterName"/>) the way an OpenTelemetry
 /// exporter would, for the dashboard and the summary: endpoints by state, discovery health, the delay from a watch
-/// event to the channel's address update, resolver updates, API requests by outcome, and calls picked per endpoint.
-/// Only this demo's Service is read (the meter is process-wide).
+/// event to the channel's address update, resolver updates, API requests by outcome, calls picked per endpoint, and
+/// outlier ejection: when each endpoint was ejected (and why) and readmitted, time-stamped (Stopwatch ticks) as the
+/// counters are incremented, and the endpoints ejected now. Only this demo's Service is read (the meter is process-wide).
 /// </summary>
 internal sealed class DemoMetrics : IDisposable
 {
@@ -18,6 +19,8 @@ internal sealed class DemoMetrics : IDisposable
     private readonly object _gate = new();
     private readonly ConcurrentDictionary<string, long> _picks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _requests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<EjectionEvent>> _ejections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _readmissions = new(StringComparer.Ordinal);
     private readonly List<double> _delays = [];
     private readonly Dictionary<string, long> _gauges = new(StringComparer.Ordinal);
     private long _updates;
@@ -38,6 +41,23 @@ internal sealed class DemoMetrics : IDisposable
     public long PicksFor(string address, int port) =>
         _picks.TryGetValue(string.Create(CultureInfo.InvariantCulture, $"{address}:{port}"), out var picks) ? picks : _picks.GetValueOrDefault(address);
 
+    /// <summary>The ejections of an endpoint (<c>k8slb.endpoint.ejections</c>), in order: when and by which rule.</summary>
+    public IReadOnlyList<EjectionEvent> EjectionsOf(string address, int port) =>
+        _ejections.TryGetValue(Endpoint(address, port), out var events) ? [.. events] : [];
+
+    /// <summary>When an endpoint was readmitted (<c>k8slb.endpoint.readmissions</c>), in order.</summary>
+    public IReadOnlyList<long> ReadmissionsOf(string address, int port) =>
+        _readmissions.TryGetValue(Endpoint(address, port), out var times) ? [.. times] : [];
+
+    /// <summary>Whether the endpoint is ejected now: more ejections than readmissions counted (read as they happen,
+    /// without waiting for the <c>k8slb.endpoints.ejected</c> gauge's next collection).</summary>
+    public bool IsEjected(string address, int port) => EjectionsOf(address, port).Count > ReadmissionsOf(address, port).Count;
+
+    /// <summary>The endpoint's outlier-ejection state for the table: <c>ejected</c>, <c>readmitted</c> (ejected before,
+    /// receives calls again) or <c>-</c> (never ejected).</summary>
+    public string Ejection(string address, int port) =>
+        IsEjected(address, port) ? "ejected" : ReadmissionsOf(address, port).Count > 0 ? "readmitted" : "-";
+
     /// <summary>One line of the live numbers: endpoints by state, health, the last and worst event-to-channel delay.</summary>
     public string Line()
     {
@@ -45,7 +65,7 @@ internal sealed class DemoMetrics : IDisposable
         lock (_gate)
         {
             return string.Create(CultureInfo.InvariantCulture,
-                $"metrics: endpoints ready={Gauge("endpoints", "ready")} terminating={Gauge("endpoints", "serving_terminating")} unused={Gauge("unused", null)} | health={Health()} | resolver updates={_updates}, last event->channel {Last()}");
+                $"metrics: endpoints ready={Gauge("endpoints", "ready")} terminating={Gauge("endpoints", "serving_terminating")} unused={Gauge("unused", null)} ejected={Gauge("ejected", null)} | health={Health()} | resolver updates={_updates}, last event->channel {Last()}");
         }
     }
 
@@ -59,6 +79,9 @@ internal sealed class DemoMetrics : IDisposable
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  endpoints: ready {Gauge("endpoints", "ready")}, serving_terminating {Gauge("endpoints", "serving_terminating")}; unused: {UnusedText()}"));
             output.WriteLine($"  discovery health: {Health()}");
+            var ejections = _ejections.SelectMany(e => e.Value.Select(v => v.Reason)).GroupBy(r => r, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}").ToArray();
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  outlier ejection: ejections {(ejections.Length == 0 ? "0" : string.Join(", ", ejections))}; readmissions {_readmissions.Sum(r => r.Value.Count)}; ejected now {Gauge("ejected", null)}"));
             var sorted = _delays.Order().ToArray();
             output.WriteLine(sorted.Length == 0
                 ? $"  resolver updates: {_updates}"
@@ -79,7 +102,8 @@ internal sealed class DemoMetrics : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        string? service = null, state = null, reason = null, health = null, address = null, port = null, verb = null, outcome = null;
+        var at = System.Diagnostics.Stopwatch.GetTimestamp();
+        string? service = null, state = null, reason = null, health = null, address = null, port = null, verb = null, outcome = null, ejection = null;
         foreach (var tag in tags)
         {
             var text = tag.Value?.ToString();
@@ -93,6 +117,7 @@ internal sealed class DemoMetrics : IDisposable
                 case "network.peer.port": port = text; break;
                 case "k8slb.api.verb": verb = text; break;
                 case "k8slb.api.outcome": outcome = text; break;
+                case "k8slb.ejection.reason": ejection = text; break;
             }
         }
 
@@ -101,6 +126,15 @@ internal sealed class DemoMetrics : IDisposable
         {
             case "k8slb.endpoint.picks" when address is not null:
                 _picks.AddOrUpdate(port is null ? address : $"{address}:{port}", (long)value, (_, v) => v + (long)value);
+                break;
+            case "k8slb.endpoint.ejections" when address is not null:
+                _ejections.GetOrAdd(port is null ? address : $"{address}:{port}", _ => new()).Enqueue(new EjectionEvent(at, ejection ?? "?"));
+                break;
+            case "k8slb.endpoint.readmissions" when address is not null:
+                _readmissions.GetOrAdd(port is null ? address : $"{address}:{port}", _ => new()).Enqueue(at);
+                break;
+            case "k8slb.endpoints.ejected":
+                lock (_gate) _gauges["ejected/" + address + ":" + port] = _gauges.GetValueOrDefault("ejected/" + address + ":" + port) + (long)value;
                 break;
             case "k8slb.api.requests":
                 _requests.AddOrUpdate($"{verb} {outcome}", (long)value, (_, v) => v + (long)value);
@@ -123,6 +157,8 @@ internal sealed class DemoMetrics : IDisposable
         }
     }
 
+    private static string Endpoint(string address, int port) => string.Create(CultureInfo.InvariantCulture, $"{address}:{port}");
+
     private long Gauge(string name, string? tag) =>
         tag is null ? _gauges.Where(g => g.Key.StartsWith(name + "/", StringComparison.Ordinal)).Sum(g => g.Value) : _gauges.GetValueOrDefault(name + "/" + tag);
 
@@ -143,3 +179,7 @@ internal sealed class DemoMetrics : IDisposable
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
+
+/// <summary>An ejection of an endpoint: when the counter was incremented (Stopwatch ticks; the endpoint was already out
+/// of the picker then) and by which rule (<c>k8slb.ejection.reason</c>).</summary>
+internal readonly record struct EjectionEvent(long At, string Reason);

@@ -21,6 +21,10 @@ internal sealed record DemoOptions
 
     public int Callers { get; init; } = 4;
 
+    /// <summary>Emulator mode: the outlier ejection's base ejection time (<c>--ejection-time</c>), shorter than the
+    /// library's 30 s default so that the failing pod's readmission is seen in a short run.</summary>
+    public TimeSpan EjectionTime { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Real-cluster mode: how long discovery may take to synchronize before the demo gives up.</summary>
     public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

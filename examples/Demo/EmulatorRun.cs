@@ -1,17 +1,24 @@
 using System.Diagnostics;
 using System.Net;
 using Greeter.Client;
+using Grpc.Net.Client;
 using Reactive.K8sLb;
 using Reactive.K8sLb.Testing;
 
 namespace Demo;
+
+/// <summary>What an emulator run ended with: its exit code and the failing pod's step, when it was played.</summary>
+internal sealed record EmulatorRunResult(int ExitCode, EjectionReport? Ejection);
 
 /// <summary>The emulator run: local pods, scripted story, measured reactions.</summary>
 internal static class EmulatorRun
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
 
-    public static async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(DemoOptions options, CancellationToken cancellationToken) =>
+        (await RunMeasuredAsync(options, cancellationToken).ConfigureAwait(false)).ExitCode;
+
+    public static async Task<EmulatorRunResult> RunMeasuredAsync(DemoOptions options, CancellationToken cancellationToken)
     {
         await using var emulator = await KubernetesApiEmulator.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var servers = PodServers.Create();
@@ -21,7 +28,7 @@ internal static class EmulatorRun
         using var metrics = new DemoMetrics("greeter");
         Story? story = null;
         var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load, metrics), () => Status(story!, load), metrics);
-        story = new Story(emulator, service, servers, dashboard.Log);
+        story = new Story(emulator, service, servers, metrics, options.EjectionTime, dashboard.Log);
         story.Attach();
 
         await story.StartPodsAsync(options.Pods, cancellationToken).ConfigureAwait(false);
@@ -35,7 +42,10 @@ internal static class EmulatorRun
             ClientConfiguration = emulator.ClientConfiguration,
             Backoff = new BackoffOptions(initial: TimeSpan.FromMilliseconds(100), maximum: TimeSpan.FromSeconds(1)),
         };
-        using var channel = BalancedChannel.Create();
+        // Outlier ejection with the library's defaults, but a shorter ejection time, so that the failing pod's
+        // readmission comes within the run.
+        var outlierDetection = new OutlierDetectionOptions { BaseEjectionTime = options.EjectionTime };
+        using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(outlierDetection) });
         using var subscription = tracker.Wrap(KubernetesDiscovery.Observe(config)).ApplyTo(channel);
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -48,7 +58,7 @@ internal static class EmulatorRun
             {
                 await Console.Error.WriteLineAsync(
                     $"error: the channel did not connect to the emulated pods within {ConnectTimeout.TotalSeconds} s (discovery: {tracker.Status})").ConfigureAwait(false);
-                return 1;
+                return new EmulatorRunResult(1, null);
             }
         }
 
@@ -64,8 +74,11 @@ internal static class EmulatorRun
         var end = Stopwatch.GetTimestamp();
         story.Detach();
 
-        Summary.Print(load, story, servers, end, metrics);
-        return load.Failed == 0 ? 0 : 1;
+        var ejection = story.Fault is { } fault
+            ? EjectionReport.Measure(fault, load, metrics, servers.Port, outlierDetection.ConsecutiveFailures, options.Callers, options.EjectionTime, end)
+            : null;
+        Summary.Print(load, story, servers, end, metrics, ejection);
+        return new EmulatorRunResult(Summary.Succeeded(load, ejection) ? 0 : 1, ejection);
     }
 
     private static string Status(Story story, CallLoad load) =>
@@ -81,7 +94,7 @@ internal static class EmulatorRun
             var state = published.TryGetValue(pod.Key, out var p)
                 ? p.Terminating ? "terminating" : p.Ready ? "ready" : "not ready"
                 : "removed";
-            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port));
+            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port), metrics.Ejection(pod.Value, port));
         })];
     }
 }

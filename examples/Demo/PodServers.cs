@@ -11,15 +11,20 @@ namespace Demo;
 
 /// <summary>
 /// In-process Greeter servers standing in for pods: pod N listens on 127.0.0.(N+1), all on one port, and names itself
-/// in each reply. Only loopback addresses are used. Each served call is time-stamped (Stopwatch ticks).
+/// in each reply (and in the <see cref="PodTrailer"/> trailer of a failed call). Only loopback addresses are used. Each
+/// served call is time-stamped (Stopwatch ticks). A fault switch makes a pod fail every call with Unavailable while it
+/// keeps running (and Kubernetes keeps listing it ready): the case outlier ejection is for.
 /// </summary>
 internal sealed class PodServers : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, WebApplication> _apps = new();
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _served = new();
+    private readonly ConcurrentDictionary<string, PodIdentity> _pods = new();
     private int _next;
 
     private PodServers(int port) => Port = port;
+
+    /// <summary>The response trailer naming the pod that failed a call.</summary>
+    public const string PodTrailer = "demo-pod";
 
     public int Port { get; }
 
@@ -32,8 +37,8 @@ internal sealed class PodServers : IAsyncDisposable
         if (n > 250) throw new InvalidOperationException("Out of loopback addresses.");
         var name = $"greeter-{n}";
         var ip = $"127.0.0.{n + 1}";
-        var served = _served.GetOrAdd(name, _ => new ConcurrentQueue<long>());
-        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(new PodIdentity(name, served)), cancellationToken).ConfigureAwait(false);
+        var pod = _pods.GetOrAdd(name, _ => new PodIdentity(name, new ConcurrentQueue<long>()));
+        var app = await LoopbackGrpcPod.StartAsync<GreeterService>(IPAddress.Parse(ip), Port, s => s.AddSingleton(pod), cancellationToken).ConfigureAwait(false);
         _apps[name] = app;
         return (name, ip);
     }
@@ -48,21 +53,43 @@ internal sealed class PodServers : IAsyncDisposable
         }
     }
 
-    /// <summary>Stopwatch timestamps of the calls a pod served, in order.</summary>
+    /// <summary>Stopwatch timestamps of the calls a pod served (answered OK), in order.</summary>
     public IReadOnlyList<long> Served(string name) =>
-        _served.TryGetValue(name, out var queue) ? [.. queue] : [];
+        _pods.TryGetValue(name, out var pod) ? [.. pod.Served] : [];
+
+    /// <summary>The fault switch: while on, the pod answers every call with Unavailable (its process and its readiness
+    /// are untouched).</summary>
+    public void SetFailing(string name, bool failing)
+    {
+        if (!_pods.TryGetValue(name, out var pod)) throw new ArgumentException($"No pod named {name}.", nameof(name));
+        pod.Failing = failing;
+    }
 
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_apps.Keys.ToArray().Select(StopAsync)).ConfigureAwait(false);
     }
 
-    private sealed record PodIdentity(string Name, ConcurrentQueue<long> Served);
+    private sealed record PodIdentity(string Name, ConcurrentQueue<long> Served)
+    {
+        private volatile bool _failing;
+
+        public bool Failing
+        {
+            get => _failing;
+            set => _failing = value;
+        }
+    }
 
     private sealed class GreeterService(PodIdentity pod) : Greet.Greeter.GreeterBase
     {
         public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
         {
+            if (pod.Failing)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, $"{pod.Name} fails every call (demo fault)"), new Metadata { { PodTrailer, pod.Name } });
+            }
+
             pod.Served.Enqueue(Stopwatch.GetTimestamp());
             return Task.FromResult(new HelloReply { Message = $"Hello {request.Name} from {pod.Name}", Pod = pod.Name });
         }

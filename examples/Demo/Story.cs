@@ -8,16 +8,28 @@ namespace Demo;
 /// <summary>One measured change: what was done, when, and which pods it added to or removed from the endpoint set.</summary>
 internal sealed record StepRecord(string Label, long Started, IReadOnlyList<string> Added, IReadOnlyList<string> Removed);
 
+/// <summary>The pod made to fail every call while still ready: when its fault was switched on and off (Stopwatch ticks).</summary>
+internal sealed record FaultRecord(string Pod, string Ip, long Started, long Ended);
+
 /// <summary>
-/// The scripted story played against the emulator: scale out, rolling update, a pod going not-ready and back, an API
-/// outage (dropped watch + 410 Gone + a 503 period) and a scale-in. Steps are spread over the run's duration.
+/// The scripted story played against the emulator: scale out, rolling update, a pod going not-ready and back, a pod
+/// failing every call while still ready (ejected by the balancer, then readmitted), an API outage (dropped watch + 410
+/// Gone + a 503 period) and a scale-in. Steps are spread over the run's duration; the failing pod's step adds about
+/// the ejection time.
 /// </summary>
 internal sealed class Story(
     KubernetesApiEmulator emulator,
     EmulatedService service,
     PodServers servers,
+    DemoMetrics metrics,
+    TimeSpan ejectionTime,
     Action<string> log)
 {
+    // How long the failing pod may fail before the story gives up waiting for its ejection, and how long after its
+    // ejection time the readmission may come (the readmission timer runs on the thread pool).
+    private static readonly TimeSpan EjectionWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ReadmissionGrace = TimeSpan.FromSeconds(5);
+
     private readonly ConcurrentQueue<WatchEventWritten> _events = new();
     private readonly List<StepRecord> _steps = [];
     private readonly Dictionary<string, string> _ipByName = new(StringComparer.Ordinal);
@@ -43,6 +55,9 @@ internal sealed class Story(
 
     public TimeSpan? OutageRecovery { get; private set; }
 
+    /// <summary>The failing pod's step, once played.</summary>
+    public FaultRecord? Fault { get; private set; }
+
     public void Attach() => emulator.EventWritten += _events.Enqueue;
 
     public void Detach() => emulator.EventWritten -= _events.Enqueue;
@@ -61,7 +76,8 @@ internal sealed class Story(
 
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
-        // Slots: scale out 1, rolling update 2, not-ready 1, outage 1, scale in 1, final observation 1.
+        // Slots: scale out 1, rolling update 2, not-ready 1, outage 1, scale in 1, final observation 1; the failing pod
+        // takes about the ejection time plus half a slot.
         var slot = duration / 8;
         await Task.Delay(slot, cancellationToken).ConfigureAwait(false);
 
@@ -100,7 +116,11 @@ internal sealed class Story(
         Measure($"{flaky.Name} ready again", () => service.SetReady(flaky.Ip, true), added: [flaky.Name], removed: []);
         await Task.Delay(slot / 2, cancellationToken).ConfigureAwait(false);
 
-        // 4. API outage: the watch is dropped, the resume gets 410 Gone, and the API answers 503 for a while.
+        // 4. A pod fails every call while Kubernetes still lists it ready.
+        Current = "pod failing";
+        await FailOnePodAsync(slot, cancellationToken).ConfigureAwait(false);
+
+        // 5. API outage: the watch is dropped, the resume gets 410 Gone, and the API answers 503 for a while.
         Current = "API outage";
         log("outage: watch dropped, resourceVersion expired (410), API returns 503; calls keep using the last known pods");
         emulator.ExpireNextWatch();
@@ -126,7 +146,7 @@ internal sealed class Story(
         var rest = (slot / 2) - Stopwatch.GetElapsedTime(recovered);
         if (rest > TimeSpan.Zero) await Task.Delay(rest, cancellationToken).ConfigureAwait(false);
 
-        // 5. Scale in to two pods; their servers stop once the endpoints are gone.
+        // 6. Scale in to two pods; their servers stop once the endpoints are gone.
         Current = "scale in";
         var keep = service.Pods.TakeLast(2).Select(p => p.Ip).ToHashSet(StringComparer.Ordinal);
         var gone = service.Pods.Where(p => !keep.Contains(p.Ip)).ToList();
@@ -142,6 +162,55 @@ internal sealed class Story(
         Current = "steady";
         await Task.Delay(slot, cancellationToken).ConfigureAwait(false);
         Current = "done";
+    }
+
+    /// <summary>
+    /// One ready pod answers every call with Unavailable; its endpoint stays ready in the slice, so only the balancer's
+    /// outlier ejection can take it out. The pod recovers halfway through its ejection, so that the readmission finds
+    /// it healthy; the step ends a while after the readmission, once calls reach the pod again.
+    /// </summary>
+    private async Task FailOnePodAsync(TimeSpan slot, CancellationToken cancellationToken)
+    {
+        var pod = service.Pods.Last(p => p.Ready && !p.Terminating);
+        var ejections = metrics.EjectionsOf(pod.Ip, servers.Port).Count;
+        var readmissions = metrics.ReadmissionsOf(pod.Ip, servers.Port).Count;
+        var started = Stopwatch.GetTimestamp();
+        servers.SetFailing(pod.Name, true);
+        log($"{pod.Name} fails every call (Unavailable) while Kubernetes still lists it ready; ejection time {ejectionTime.TotalSeconds:0.#} s (--ejection-time)");
+        var ejected = await UntilAsync(() => metrics.EjectionsOf(pod.Ip, servers.Port).Count > ejections, EjectionWait, cancellationToken).ConfigureAwait(false);
+        if (ejected)
+        {
+            log($"{pod.Name} ejected after {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms: no calls until readmitted");
+            await Task.Delay(ejectionTime / 2, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            log($"{pod.Name} not ejected within {EjectionWait.TotalSeconds} s");
+        }
+
+        servers.SetFailing(pod.Name, false);
+        Fault = new FaultRecord(pod.Name, pod.Ip, started, Stopwatch.GetTimestamp());
+        log($"{pod.Name} recovered (answers again)");
+        if (ejected)
+        {
+            var readmitted = await UntilAsync(() => metrics.ReadmissionsOf(pod.Ip, servers.Port).Count > readmissions, ejectionTime + ReadmissionGrace, cancellationToken).ConfigureAwait(false);
+            log(readmitted ? $"{pod.Name} readmitted: calls reach it again" : $"{pod.Name} not readmitted yet");
+        }
+
+        await Task.Delay(slot / 2, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms; false when <paramref name="timeout"/> passed first.</summary>
+    private static async Task<bool> UntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!condition())
+        {
+            if (Stopwatch.GetElapsedTime(started) > timeout) return false;
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <summary>The emulator's first watch event (not a bookmark) written at or after <paramref name="from"/>.</summary>

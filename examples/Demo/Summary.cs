@@ -3,20 +3,23 @@ using System.Globalization;
 
 namespace Demo;
 
-/// <summary>The closing summary: calls, failures, calls per pod and the reaction time of each story step.</summary>
+/// <summary>The closing summary: calls, failures, calls per pod, the reaction time of each story step and the failing
+/// pod's ejection.</summary>
 internal static class Summary
 {
     public static void PrintCalls(CallLoad load)
     {
         Console.WriteLine();
         Console.WriteLine("==== summary ====");
-        Console.WriteLine($"total calls: {load.Total}, failed calls: {load.Failed}");
+        Console.WriteLine(load.FailedByPods == 0
+            ? $"total calls: {load.Total}, failed calls: {load.Failed}"
+            : $"total calls: {load.Total}, failed calls: {load.Failed} ({load.FailedByPods} answered by the failing pod itself)");
         foreach (var failure in load.Failures) Console.WriteLine($"  failure: {failure}");
         Console.WriteLine("calls per pod:");
         foreach (var (pod, calls) in load.PerPod.OrderBy(p => p.Key.Length).ThenBy(p => p.Key, StringComparer.Ordinal)) Console.WriteLine($"  {pod,-14} {calls,7}");
     }
 
-    public static void Print(CallLoad load, Story story, PodServers servers, long end, DemoMetrics metrics)
+    public static void Print(CallLoad load, Story story, PodServers servers, long end, DemoMetrics metrics, EjectionReport? ejection)
     {
         PrintCalls(load);
         Console.WriteLine("reaction times (emulator wrote the watch event -> first call served by an added pod / last call served by a removed pod):");
@@ -53,8 +56,31 @@ internal static class Summary
             Console.WriteLine($"  {"API outage",-34} watch back {recovery.TotalMilliseconds:F0} ms after the API recovered; calls kept flowing to the last known pods");
         }
 
+        if (ejection is not null)
+        {
+            foreach (var line in ejection.Lines()) Console.WriteLine(line);
+        }
+
         metrics.PrintSummary(Console.Out);
-        Console.WriteLine(load.Failed == 0 ? "RESULT: OK, no call failed" : $"RESULT: FAILED, {load.Failed} calls failed");
+        Console.WriteLine(Result(load, ejection));
+    }
+
+    /// <summary>Whether the run went as it should: no failed call apart from the failing pod's own answers, and the
+    /// failing pod's step passed (see <see cref="EjectionReport.Passed"/>).</summary>
+    public static bool Succeeded(CallLoad load, EjectionReport? ejection) =>
+        load.Failed == load.FailedByPods && (ejection?.Passed ?? load.FailedByPods == 0);
+
+    private static string Result(CallLoad load, EjectionReport? ejection)
+    {
+        var others = load.Failed - load.FailedByPods;
+        if (!Succeeded(load, ejection))
+        {
+            return others > 0 ? $"RESULT: FAILED, {others} calls failed" : "RESULT: FAILED, the failing pod's ejection did not go as it should (above)";
+        }
+
+        return ejection is null || ejection.FailedCalls == 0
+            ? "RESULT: OK, no call failed"
+            : $"RESULT: OK, no call failed apart from the failing pod's {ejection.FailedCalls} answers before its ejection";
     }
 
     private static string Ms(long from, long to) =>
