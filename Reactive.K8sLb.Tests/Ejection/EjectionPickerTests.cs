@@ -93,10 +93,11 @@ public sealed class EjectionPickerTests
     }
 
     [Test]
-    public async Task CallNobodyWatches_ItsTrackerCountsWhatGrpcDotnetShows()
+    public async Task CallNobodyWatches_ItsTrackerCountsTransportErrorsOnly()
     {
-        // grpc-dotnet completes the tracker when the response headers arrive (success as far as it knows) or with the
-        // transport error; a cancellation (the caller's or the deadline's, indistinguishable there) is not counted.
+        // grpc-dotnet completes the tracker when the response headers arrive or with the transport error. An answer is
+        // not a success as far as the tracker can tell (its status is in the trailers: a pod answering Unavailable
+        // would look healthy and reset its streak); a cancellation (the caller's or the deadline's) is not counted.
         await using var pods = await GreeterPods.StartAsync(1);
         await using var world = World.Create();
         world.Insert(pods, "pod-1");
@@ -108,7 +109,42 @@ public sealed class EjectionPickerTests
         tracker.Complete(new CompletionContext { Address = address, Error = new HttpRequestException("reset", new IOException("connection reset")) });
         tracker.Complete(new CompletionContext { Address = address, Error = new OperationCanceledException() });
 
-        Assert.That(picker.Endpoints[0].Health.TakeInterval(), Is.EqualTo((1L, 1L)));
+        Assert.That(picker.Endpoints[0].Health.TakeInterval(), Is.EqualTo((0L, 1L)));
+    }
+
+    [Test]
+    public async Task TrackerStart_ClaimsTheCallForTheLastPickStarted_NotTheFirstPicked()
+    {
+        // grpc-dotnet picks again when the first pick's subchannel cannot take the call, and starts only the pick it
+        // uses: the outcome belongs to the endpoint whose tracker was started.
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create();
+        world.Insert(pods, "pod-1");
+        world.Insert(pods, "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+
+        var window = CallCapture.Begin();
+        var first = picker.Pick(new PickContext()).SubchannelCallTracker!;
+        var second = picker.Pick(new PickContext()).SubchannelCallTracker!;
+        second.Start();
+        var claimed = CallCapture.End(window);
+
+        Assert.That(first, Is.Not.SameAs(second));
+        Assert.That(claimed, Is.SameAs(picker.Endpoints.Single(e => ReferenceEquals(e.OutcomeTracked.SubchannelCallTracker, second)).Health));
+    }
+
+    [Test]
+    public void NestedWindow_RestoresTheOuterClaim()
+    {
+        var outerEndpoint = new EndpointHealth("outer", detector: null);
+        var window = CallCapture.Begin();
+        CallCapture.TryClaim(outerEndpoint);
+
+        var inner = CallCapture.Begin();
+        var innerClaim = CallCapture.End(inner);
+
+        Assert.That(innerClaim, Is.Null);
+        Assert.That(CallCapture.End(window), Is.SameAs(outerEndpoint));
     }
 
     private static string Host(GreeterPods pods, string name) => pods.EndPoint(name).Address.ToString();

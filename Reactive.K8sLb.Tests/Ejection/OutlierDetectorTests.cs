@@ -350,6 +350,47 @@ public sealed class OutlierDetectorTests
         Assert.That((endpoint.IsCounting, endpoint.IsExcluded, endpoint.ConsecutiveFailures), Is.EqualTo((false, false, 0)));
     }
 
+    [Test]
+    public void ThrowingObserver_NeverEscapesIntoTheCallOrTheTimer_AndTheEjectionStillHappens()
+    {
+        // The observer is the logger and the meter: user code (providers, listeners) that may throw.
+        var scheduler = new TestScheduler();
+        var detector = new OutlierDetector(OutlierPolicy.From(Options(consecutive: 3))!, scheduler, new ThrowingObserver(), random: _ => 0);
+        var a = detector.Add("a");
+        var b = detector.Add("b");
+        detector.SetReady(a, true);
+        detector.SetReady(b, true);
+
+        Assert.That(() => Fail(a, 3), Throws.Nothing);
+        Assert.That(a.IsEjected, Is.True);
+        Assert.That(() => scheduler.AdvanceBy(TimeSpan.FromSeconds(31).Ticks), Throws.Nothing);
+        Assert.That(a.IsEjected, Is.False, "readmitted although the report of it threw");
+        detector.Dispose();
+    }
+
+    [Test]
+    public void StreakEvidence_NamesTheCodeOfANewStreak_NotAMixOfAnOldOne()
+    {
+        using var world = new World(Options(consecutive: 3));
+        var (a, _) = world.TwoReady();
+        a.Record(StatusCode.Internal, responseHeadersReceived: true);
+        a.Record(StatusCode.Unavailable, responseHeadersReceived: true);
+        a.Record(StatusCode.OK, responseHeadersReceived: true);
+
+        Fail(a, 3);
+
+        Assert.That(world.Events.Single(), Does.Contain("3 consecutive Unavailable"));
+    }
+
+    private sealed class ThrowingObserver : IEjectionObserver
+    {
+        public void Ejected(EndpointHealth endpoint, EjectionReason reason, TimeSpan duration, string evidence) => throw new AggregateException("logger provider failed");
+
+        public void Readmitted(EndpointHealth endpoint, TimeSpan ejectedFor) => throw new InvalidCastException("listener failed");
+
+        public void EjectionRefused(EndpointHealth endpoint, string evidence, string why) => throw new AggregateException("logger provider failed");
+    }
+
     private static OutlierDetectionOptions Options(
         int consecutive = 5,
         int percent = 100,

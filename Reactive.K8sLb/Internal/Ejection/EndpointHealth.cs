@@ -79,8 +79,16 @@ internal sealed class EndpointHealth
             case CallOutcome.Failure:
                 Interlocked.Increment(ref _failures);
                 var streak = Interlocked.Increment(ref _consecutive);
-                if (streak == 1) Volatile.Write(ref _streakCode, (int)code);
-                else if (Volatile.Read(ref _streakCode) != (int)code) Volatile.Write(ref _streakMixed, 1);
+                if (streak == 1)
+                {
+                    Volatile.Write(ref _streakCode, (int)code);
+                    Volatile.Write(ref _streakMixed, 0);
+                }
+                else if (Volatile.Read(ref _streakCode) != (int)code)
+                {
+                    Volatile.Write(ref _streakMixed, 1);
+                }
+
                 var threshold = detector.Policy.ConsecutiveFailures;
                 if (threshold > 0 && streak >= threshold && !IsEjected) detector.OnConsecutiveFailures(this, streak);
                 break;

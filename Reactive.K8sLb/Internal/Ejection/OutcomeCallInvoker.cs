@@ -149,12 +149,21 @@ internal sealed class OutcomeCallInvoker(CallInvoker inner) : CallInvoker
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _reported, 1) == 0 && TryGetStatus(out var status))
+            try
             {
-                endpoint.Record(status.StatusCode, status.StatusCode != StatusCode.DeadlineExceeded || ResponseHeaders().IsCompletedSuccessfully);
+                if (Interlocked.Exchange(ref _reported, 1) == 0 && TryGetStatus(out var status))
+                {
+                    OutcomeRecorder.Record(endpoint, status, !OutcomeRecorder.NeedsHeaders(status) || ResponseHeaders().IsCompletedSuccessfully);
+                }
             }
-
-            DisposeCall();
+            catch (Exception)
+            {
+                // Counting must never keep the caller's call from being disposed.
+            }
+            finally
+            {
+                DisposeCall();
+            }
         }
 
         protected abstract Task<Metadata> ResponseHeaders();

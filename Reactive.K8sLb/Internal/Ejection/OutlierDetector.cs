@@ -200,17 +200,44 @@ internal sealed class OutlierDetector : IDisposable
 
         if (refusal is not null)
         {
-            if (reportRefusal) _observer.EjectionRefused(endpoint, evidence, refusal);
+            if (reportRefusal) Notify(() => _observer.EjectionRefused(endpoint, evidence, refusal));
+            return;
+        }
+
+        // The readmission first: a scheduler that refuses the timer must not leave the endpoint ejected for good.
+        var duration = Policy.EjectionTime(endpoint.Multiplier + 1);
+        IDisposable readmission;
+        try
+        {
+            readmission = _scheduler.Schedule(duration, () => Readmit(endpoint));
+        }
+        catch (Exception)
+        {
             return;
         }
 
         endpoint.Multiplier++;
-        var duration = Policy.EjectionTime(endpoint.Multiplier);
         endpoint.Exclude(ExclusionReasons.Ejected);
         endpoint.EjectedFor = duration;
         endpoint.ResetCounts();
-        endpoint.Readmission = _scheduler.Schedule(duration, () => Readmit(endpoint));
-        _observer.Ejected(endpoint, reason, duration, evidence);
+        endpoint.Readmission = readmission;
+        Notify(() => _observer.Ejected(endpoint, reason, duration, evidence));
+    }
+
+    /// <summary>
+    /// Logs and metrics run user code (logger providers, meter listeners) on a call's continuation or a timer thread:
+    /// whatever they throw must not escape into the call, the channel or the thread pool.
+    /// </summary>
+    private static void Notify(Action report)
+    {
+        try
+        {
+            report();
+        }
+        catch (Exception)
+        {
+            // A broken logger or listener loses this report, nothing else.
+        }
     }
 
     private void Readmit(EndpointHealth endpoint)
@@ -221,7 +248,7 @@ internal sealed class OutlierDetector : IDisposable
             endpoint.Readmission = null;
             endpoint.ResetCounts();
             endpoint.Include(ExclusionReasons.Ejected);
-            _observer.Readmitted(endpoint, endpoint.EjectedFor);
+            Notify(() => _observer.Readmitted(endpoint, endpoint.EjectedFor));
         }
     }
 

@@ -35,11 +35,15 @@ internal abstract class ResponseObserver
         try
         {
             var status = GetStatus();
-            endpoint.Record(status.StatusCode, status.StatusCode != StatusCode.DeadlineExceeded || ResponseHeaders().IsCompletedSuccessfully);
+            OutcomeRecorder.Record(endpoint, status, !OutcomeRecorder.NeedsHeaders(status) || ResponseHeaders().IsCompletedSuccessfully);
         }
         catch (InvalidOperationException)
         {
             // No status (a call type that completes its response before its status): nothing to count.
+        }
+        catch (Exception)
+        {
+            // This runs on a thread-pool continuation: nothing may escape it (the detector's reports are guarded too).
         }
         finally
         {

@@ -274,15 +274,15 @@ internal static class BalancerInstruments
         public void Detect(OutlierDetector detector) => Health = detector.Add(ToString(), this);
 
         /// <summary>
-        /// Counts the pick and returns the pick result. Under outlier detection, a call whose final status the
-        /// library's call invoker reports (<see cref="CallCapture"/>) needs no tracker for it; any other call gets the
-        /// tracker that counts what grpc-dotnet shows (transport errors). Otherwise tracked only while someone listens
-        /// to the calls.
+        /// Counts the pick and returns the pick result. Under outlier detection every pick carries the outcome tracker:
+        /// its <c>Start</c> (which grpc-dotnet calls once, for the pick it uses) hands the call to the library's call
+        /// invoker when one is starting it (<see cref="CallCapture"/>), and its <c>Complete</c> counts a transport error.
+        /// Otherwise tracked only while someone listens to the calls.
         /// </summary>
         public PickResult Pick()
         {
             if (Picks.Enabled) Picks.Add(1, _tags);
-            if (Health.IsCounting && !CallCapture.TryClaim(Health)) return OutcomeTracked;
+            if (Health.IsCounting) return OutcomeTracked;
             return Calls.Enabled ? Tracked : Untracked;
         }
 
@@ -361,22 +361,32 @@ internal static class BalancerInstruments
         ];
 
         /// <summary>
-        /// The call tracker of a call whose final status nobody reports: grpc-dotnet completes it when the response
-        /// headers arrive, so it counts transport errors (connection refused or reset, RST_STREAM) as failures and an
-        /// answer as a success; a status in the trailers is out of its sight. A cancellation (the caller's or the
-        /// deadline's: it cannot tell them apart) is not counted.
+        /// The call tracker under outlier detection. <see cref="Start"/> runs on the thread that starts the call, for
+        /// the pick grpc-dotnet really uses: it hands the call to the library's invoker if one is starting it, which
+        /// then reports the final status. grpc-dotnet completes the tracker when the response headers arrive, so all it
+        /// can tell is a transport error before any response (connection refused or reset, RST_STREAM): that is counted
+        /// as a failure here, for every call (the invoker does not count it again). An answer is not counted as a
+        /// success: its status, in the trailers, is out of sight here (a pod answering <c>Unavailable</c> would look
+        /// healthy). A cancellation (the caller's or the deadline's: it cannot tell them apart) is not counted. Nothing
+        /// it calls may throw into grpc-dotnet's handler.
         /// </summary>
         private sealed class HeadersOutcomeTracker(Endpoint endpoint) : ISubchannelCallTracker
         {
-            public void Start()
-            {
-            }
+            public void Start() => CallCapture.TryClaim(endpoint.Health);
 
             public void Complete(CompletionContext context)
             {
-                endpoint.RecordCall(context.Error);
-                var code = StatusOf(context.Error);
-                if (code != StatusCode.Cancelled) endpoint.Health.Record(code, responseHeadersReceived: context.Error is null);
+                try
+                {
+                    endpoint.RecordCall(context.Error);
+                    if (context.Error is null) return;
+                    var code = StatusOf(context.Error);
+                    if (code != StatusCode.Cancelled) endpoint.Health.Record(code, responseHeadersReceived: false);
+                }
+                catch (Exception)
+                {
+                    // A meter listener that throws loses this count, nothing else.
+                }
             }
         }
     }
