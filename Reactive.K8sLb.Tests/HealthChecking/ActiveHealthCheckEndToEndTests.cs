@@ -117,6 +117,39 @@ public sealed class ActiveHealthCheckEndToEndTests
         Assert.That(serving.Pods.HitsOf("pod-2"), Is.EqualTo(10));
     }
 
+    [Test]
+    public async Task FailedHealthStream_IsReopenedAfterTheBackoff()
+    {
+        var options = new ActiveHealthCheckOptions { Enabled = true, InitialBackoff = TimeSpan.FromMilliseconds(50) };
+        var pods = await GreeterPods.StartAsync(1, withHealth: true);
+        pods.FailingHealthCalls["pod-1"] = 2;
+        await using var serving = await Serving.StartAsync(1, withHealth: true, options, pods, ownsPods: true);
+
+        await serving.WaitForHealthAsync("SERVING", 1);
+
+        Assert.That(serving.Pods.HealthCallsOf("pod-1"), Is.EqualTo(3), "two failed streams, then one that answered");
+        Assert.That(serving.Logs.Entries.Where(e => e.EventId.Id == 411).Select(e => e.Message), Is.EqualTo(new[]
+        {
+            $"Health check stream of {serving.Address("pod-1")} failed (Unavailable: pod-1: injected health fault); reopening in 0.05 s, the last answer stays.",
+            $"Health check stream of {serving.Address("pod-1")} failed (Unavailable: pod-1: injected health fault); reopening in 0.1 s, the last answer stays.",
+        }));
+    }
+
+    [Test]
+    public async Task HealthStreams_End_WhenTheEndpointLeaves_AndWhenTheChannelIsDisposed()
+    {
+        await using var serving = await Serving.StartAsync(2, withHealth: true, On);
+        await serving.WaitForHealthAsync("SERVING", 2);
+        Assert.That(serving.Pods.Names.Select(n => serving.Pods.OpenHealthCalls.GetValueOrDefault(n)), Is.EqualTo(new[] { 1, 1 }));
+
+        serving.Discovery.Remove(serving.Pods.EndPoint("pod-1"));
+        await Eventually.That(() => serving.Pods.OpenHealthCalls.GetValueOrDefault("pod-1") == 0, Timeout, "pod-1's health stream ends");
+        await serving.DisposeChannelAsync();
+        await Eventually.That(() => serving.Pods.OpenHealthCalls.GetValueOrDefault("pod-2") == 0, Timeout, "pod-2's health stream ends");
+
+        Assert.That(serving.Pods.Names.Select(serving.Pods.HealthCallsOf), Is.EqualTo(new[] { 1, 1 }), "no stream reopened");
+    }
+
     private sealed class Serving : IAsyncDisposable
     {
         private readonly BalancedChannel _channel;
@@ -149,9 +182,9 @@ public sealed class ActiveHealthCheckEndToEndTests
 
         public (string, object?) PortTag => ("network.peer.port", Pods.Port);
 
-        public static async Task<Serving> StartAsync(int podCount, bool withHealth, ActiveHealthCheckOptions? healthCheck, GreeterPods? pods = null, OutlierDetectionOptions? outlierDetection = null)
+        public static async Task<Serving> StartAsync(int podCount, bool withHealth, ActiveHealthCheckOptions? healthCheck, GreeterPods? pods = null, OutlierDetectionOptions? outlierDetection = null, bool ownsPods = false)
         {
-            var serving = new Serving(pods ?? await GreeterPods.StartAsync(podCount, withHealth), ownsPods: pods is null, healthCheck, outlierDetection);
+            var serving = new Serving(pods ?? await GreeterPods.StartAsync(podCount, withHealth), ownsPods: pods is null || ownsPods, healthCheck, outlierDetection);
             try
             {
                 serving.Discovery.Insert([.. serving.Pods.Names.Select(n => (EndPoint)serving.Pods.EndPoint(n))]);

@@ -50,6 +50,12 @@ internal sealed class GreeterPods : IAsyncDisposable
     /// header), per pod.</summary>
     public ConcurrentDictionary<string, ConcurrentQueue<string>> HealthTargets { get; } = new();
 
+    /// <summary>Health/Watch calls open now, per pod (pods started with health).</summary>
+    public ConcurrentDictionary<string, int> OpenHealthCalls { get; } = new();
+
+    /// <summary>Health/Watch calls that are still to fail with <c>Unavailable</c> before the next one answers, per pod.</summary>
+    public ConcurrentDictionary<string, int> FailingHealthCalls { get; } = new();
+
     /// <summary>Health/Watch calls received per pod (pods started with health).</summary>
     public ConcurrentDictionary<string, int> HealthCalls { get; } = new();
 
@@ -165,12 +171,27 @@ internal sealed class GreeterPods : IAsyncDisposable
     /// <summary>Grpc.HealthCheck's service, recording who watches.</summary>
     private sealed class PodHealthService(PodIdentity pod) : HealthServiceImpl
     {
-        public override Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
+        public override async Task Watch(HealthCheckRequest request, IServerStreamWriter<HealthCheckResponse> responseStream, ServerCallContext context)
         {
-            pod.Owner.HealthCalls.AddOrUpdate(pod.Name, 1, (_, n) => n + 1);
-            Add(pod.Owner.HealthConnections, pod.Name, context);
-            pod.Owner.HealthTargets.GetOrAdd(pod.Name, _ => new()).Enqueue(context.RequestHeaders.GetValue("k8slb-health-endpoint") ?? "(none)");
-            return base.Watch(request, responseStream, context);
+            var owner = pod.Owner;
+            owner.HealthCalls.AddOrUpdate(pod.Name, 1, (_, n) => n + 1);
+            Add(owner.HealthConnections, pod.Name, context);
+            owner.HealthTargets.GetOrAdd(pod.Name, _ => new()).Enqueue(context.RequestHeaders.GetValue("k8slb-health-endpoint") ?? "(none)");
+            if (owner.FailingHealthCalls.TryGetValue(pod.Name, out var failing) && failing > 0)
+            {
+                owner.FailingHealthCalls[pod.Name] = failing - 1;
+                throw new RpcException(new Status(StatusCode.Unavailable, $"{pod.Name}: injected health fault"));
+            }
+
+            owner.OpenHealthCalls.AddOrUpdate(pod.Name, 1, (_, n) => n + 1);
+            try
+            {
+                await base.Watch(request, responseStream, context);
+            }
+            finally
+            {
+                owner.OpenHealthCalls.AddOrUpdate(pod.Name, 0, (_, n) => n - 1);
+            }
         }
     }
 
