@@ -124,7 +124,7 @@ internal sealed class HealthWatcher : IDisposable
         }
         catch (RpcException error) when (error.StatusCode == StatusCode.Unimplemented && !call.IsCancellationRequested)
         {
-            OnUnimplemented();
+            OnUnimplemented(call);
             return;
         }
         catch (Exception error) when (call.IsCancellationRequested)
@@ -162,14 +162,17 @@ internal sealed class HealthWatcher : IDisposable
         _reporter.Reported(_endpoint, StatusName(status), serving, changed);
     }
 
-    private void OnUnimplemented()
+    private void OnUnimplemented(CancellationTokenSource call)
     {
         lock (_lock)
         {
-            if (_done) return;
+            if (_done || _call != call) return;
             _done = true;
             _call = null;
+            _pending.Dispose();
         }
+
+        call.Dispose();
 
         Health.Include(ExclusionReasons.NotServing);
         _reporter.Unimplemented(_endpoint);
@@ -184,11 +187,7 @@ internal sealed class HealthWatcher : IDisposable
             _call = null;
             if (_done || !_ready) return;
             delay = answered ? TimeSpan.Zero : _backoff;
-            if (!answered)
-            {
-                var doubled = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _policy.MaxBackoff.Ticks));
-                _backoff = doubled > _backoff ? doubled : _policy.MaxBackoff;
-            }
+            if (!answered) _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _policy.MaxBackoff.Ticks));
 
             _pending.Disposable = _scheduler.Schedule(delay, Open);
         }
