@@ -136,6 +136,29 @@ public sealed class ActiveHealthCheckEndToEndTests
     }
 
     [Test]
+    public async Task WhileTheHealthStreamIsDown_TheLastAnswerStays()
+    {
+        var options = new ActiveHealthCheckOptions { Enabled = true, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100) };
+        await using var serving = await Serving.StartAsync(2, withHealth: true, options);
+        await serving.WaitForHealthAsync("SERVING", 2);
+        serving.Pods.SetHealth("pod-2", ServingStatus.NotServing);
+        await Eventually.That(() => serving.Transitions("pod-2", "NOT_SERVING") == 1, Timeout, "pod-2 says NOT_SERVING");
+
+        // The stream breaks, and every attempt to reopen it fails for now.
+        serving.Pods.FailingHealthCalls["pod-2"] = int.MaxValue;
+        serving.Pods.ResetHealthStreams("pod-2");
+        await Eventually.That(() => serving.Logs.Entries.Count(e => e.EventId.Id == 411) >= 3, Timeout, "the stream failed and its reopening failed twice");
+        var hits = serving.Pods.HitsOf("pod-2");
+        for (var i = 0; i < 10; i++) Assert.That(await serving.Succeeds(), Is.True);
+        Assert.That(serving.Pods.HitsOf("pod-2"), Is.EqualTo(hits), "pod-2 stays out while its health stream is down");
+
+        serving.Pods.SetHealth("pod-2", ServingStatus.Serving);
+        serving.Pods.FailingHealthCalls["pod-2"] = 0;
+        await Eventually.That(async () => await serving.Succeeds() && serving.Pods.HitsOf("pod-2") > hits, Timeout, "pod-2 serves calls again");
+        Assert.That(serving.Pods.OpenHealthCalls.GetValueOrDefault("pod-1"), Is.EqualTo(1), "pod-1's stream was never touched");
+    }
+
+    [Test]
     public async Task HealthStreams_End_WhenTheEndpointLeaves_AndWhenTheChannelIsDisposed()
     {
         await using var serving = await Serving.StartAsync(2, withHealth: true, On);

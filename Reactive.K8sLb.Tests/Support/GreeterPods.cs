@@ -24,6 +24,7 @@ internal sealed class GreeterPods : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Pod> _pods = new();
     private readonly ConcurrentDictionary<string, StatusCode> _faults = new();
     private readonly bool _withHealth;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Microsoft.AspNetCore.Http.HttpContext, bool>> _openWatches = new();
     private int _next;
 
     private GreeterPods(int port, bool withHealth = false)
@@ -55,6 +56,13 @@ internal sealed class GreeterPods : IAsyncDisposable
 
     /// <summary>Health/Watch calls that are still to fail with <c>Unavailable</c> before the next one answers, per pod.</summary>
     public ConcurrentDictionary<string, int> FailingHealthCalls { get; } = new();
+
+    /// <summary>Resets the open Health/Watch streams of a pod (RST_STREAM; the connection stays).</summary>
+    public void ResetHealthStreams(string name)
+    {
+        if (!_openWatches.TryGetValue(name, out var open)) return;
+        foreach (var http in open.Keys) http.Abort();
+    }
 
     /// <summary>Health/Watch calls received per pod (pods started with health).</summary>
     public ConcurrentDictionary<string, int> HealthCalls { get; } = new();
@@ -184,12 +192,16 @@ internal sealed class GreeterPods : IAsyncDisposable
             }
 
             owner.OpenHealthCalls.AddOrUpdate(pod.Name, 1, (_, n) => n + 1);
+            var open = owner._openWatches.GetOrAdd(pod.Name, _ => new());
+            var http = context.GetHttpContext();
+            open[http] = true;
             try
             {
                 await base.Watch(request, responseStream, context);
             }
             finally
             {
+                open.TryRemove(http, out _);
                 owner.OpenHealthCalls.AddOrUpdate(pod.Name, 0, (_, n) => n - 1);
             }
         }
