@@ -127,10 +127,9 @@ internal sealed class HealthWatcher : IDisposable
             OnUnimplemented(call);
             return;
         }
-        catch (Exception error) when (call.IsCancellationRequested)
+        catch (Exception) when (call.IsCancellationRequested)
         {
             // Stopped on purpose (the subchannel left Ready, the endpoint left, disposal).
-            _ = error;
             return;
         }
         catch (RpcException error)
