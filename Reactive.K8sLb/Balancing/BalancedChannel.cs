@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Reactive.K8sLb.Internal;
 using Reactive.K8sLb.Internal.Ejection;
+using Reactive.K8sLb.Internal.HealthChecking;
 
 namespace Reactive.K8sLb;
 
@@ -27,7 +28,10 @@ namespace Reactive.K8sLb;
 /// synchronisation fail at once with "Waiting for the first snapshot ...", and an empty set is ignored while the
 /// channel is Ready (grpc/grpc-dotnet#1860). The resolver always reports the full set, conflating bursts into one
 /// update of the channel. The default policy ejects, for a while, a pod whose calls fail while it is listed ready
-/// (<see cref="OutlierDetectionOptions"/>); the channel's call invoker reports every call's final status to it.
+/// (<see cref="OutlierDetectionOptions"/>); the channel's call invoker reports every call's final status to it. With
+/// <see cref="NewestFirstRoundRobinConfig.HealthCheck"/> on, it also watches each ready pod's <c>grpc.health.v1</c>
+/// health service over the pod's connection and sends no calls to a pod that is not SERVING
+/// (<see cref="ActiveHealthCheckOptions"/>).
 /// </remarks>
 public sealed class BalancedChannel : ChannelBase, IDisposable
 {
@@ -104,8 +108,11 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
             channelOptions.DisposeHttpClient = true;
         }
 
-        channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider);
+        // The channel's own policy factory: its balancers send their health checks through this channel.
+        var healthChannel = new HealthCheckChannel();
+        channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider, new NewestFirstRoundRobinBalancerFactory(healthChannel));
         var channel = GrpcChannel.ForAddress(new Uri(target), channelOptions);
+        healthChannel.Invoker = channel.CreateCallInvoker();
         return new BalancedChannel(target, channel, resolver, loggerFactory, reportOutcomes: !RetriesOrHedges(channelOptions.ServiceConfig));
     }
 

@@ -1,5 +1,6 @@
 using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.HealthChecking;
 
 namespace Reactive.K8sLb;
 
@@ -24,9 +25,24 @@ namespace Reactive.K8sLb;
 /// and <c>k8slb.endpoints.ejected</c>, and logged with the evidence. The final status of a call is seen when it goes
 /// through <see cref="BalancedChannel"/>'s call invoker; otherwise only what grpc-dotnet shows the policy (transport
 /// errors when the response headers are awaited) counts.</para>
+/// <para>Active health checking (<see cref="ActiveHealthCheckOptions"/>, off by default, set through
+/// <see cref="NewestFirstRoundRobinConfig.HealthCheck"/>; <see cref="BalancedChannel"/> only): an endpoint whose
+/// <c>grpc.health.v1</c> health service says it is not SERVING receives no calls, reported as
+/// <c>k8slb.endpoint.health_transitions</c> (by <c>k8slb.health.status</c>) and <c>k8slb.endpoints.not_serving</c>.</para>
 /// </summary>
 public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
 {
+    private readonly HealthCheckChannel? _healthChannel;
+
+    /// <summary>Creates the factory (for <c>k8s:///</c> channels and service collections: no active health checking,
+    /// which needs a <see cref="BalancedChannel"/>).</summary>
+    public NewestFirstRoundRobinBalancerFactory()
+    {
+    }
+
+    /// <summary>Creates the factory of one <see cref="BalancedChannel"/>, whose balancers send health calls through it.</summary>
+    internal NewestFirstRoundRobinBalancerFactory(HealthCheckChannel healthChannel) => _healthChannel = healthChannel;
+
     /// <summary>The policy name, <c>newest_first_round_robin</c>.</summary>
     public const string PolicyName = "newest_first_round_robin";
 
@@ -37,6 +53,11 @@ public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
     public override LoadBalancer Create(LoadBalancerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new NewestFirstRoundRobinBalancer(options.Controller, options.LoggerFactory, NewestFirstRoundRobinConfig.PolicyOf(options.Configuration));
+        return new NewestFirstRoundRobinBalancer(
+            options.Controller,
+            options.LoggerFactory,
+            NewestFirstRoundRobinConfig.PolicyOf(options.Configuration),
+            healthPolicy: NewestFirstRoundRobinConfig.HealthPolicyOf(options.Configuration),
+            healthChannel: _healthChannel);
     }
 }

@@ -1,5 +1,6 @@
 using Grpc.Net.Client.Configuration;
 using Reactive.K8sLb.Internal.Ejection;
+using Reactive.K8sLb.Internal.HealthChecking;
 
 namespace Reactive.K8sLb;
 
@@ -11,6 +12,11 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
 
     // The validated snapshot the balancer uses (the options object stays mutable).
     internal const string OutlierPolicyField = "reactiveK8sLb.outlierPolicy";
+
+    /// <summary>The policy's field holding the active health checking options.</summary>
+    internal const string HealthCheckField = "healthCheck";
+
+    internal const string HealthCheckPolicyField = "reactiveK8sLb.healthCheckPolicy";
 
     /// <summary>Creates the configuration, with outlier detection on by default.</summary>
     public NewestFirstRoundRobinConfig()
@@ -44,6 +50,32 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
         }
     }
 
+    /// <summary>
+    /// Active health checking of the policy (gRFC A17; field <c>healthCheck</c> of the policy's config): each Ready
+    /// endpoint is watched through the <c>grpc.health.v1.Health</c> service, and one that is not SERVING receives no
+    /// calls. The default value is <see langword="null"/>: off. Works on <see cref="BalancedChannel"/> only (see
+    /// <see cref="ActiveHealthCheckOptions"/>). The options are validated and copied when set: later changes to the object
+    /// are not seen.
+    /// </summary>
+    /// <exception cref="ArgumentException">The options break a rule (see <see cref="ActiveHealthCheckOptions.Validate"/>).</exception>
+    public ActiveHealthCheckOptions? HealthCheck
+    {
+        get => Settings.TryGetValue(HealthCheckField, out var value) ? value as ActiveHealthCheckOptions : null;
+        set
+        {
+            if (value is null)
+            {
+                Settings.Remove(HealthCheckField);
+                Settings.Remove(HealthCheckPolicyField);
+                return;
+            }
+
+            var policy = (object?)HealthCheckPolicy.From(value) ?? Disabled;
+            Settings[HealthCheckField] = value;
+            Settings[HealthCheckPolicyField] = policy;
+        }
+    }
+
     /// <summary>The value stored for turned-off outlier detection (the config's dictionary holds no nulls).</summary>
     internal static object Disabled { get; } = new();
 
@@ -61,7 +93,17 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
     /// <returns>A new service config.</returns>
     /// <exception cref="ArgumentException">The options break a rule (see <see cref="OutlierDetectionOptions.Validate"/>).</exception>
     public static ServiceConfig DefaultServiceConfig(OutlierDetectionOptions? outlierDetection) =>
-        new() { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig { OutlierDetection = outlierDetection }, new RoundRobinConfig() } };
+        DefaultServiceConfig(outlierDetection, healthCheck: null);
+
+    /// <summary>Like <see cref="DefaultServiceConfig()"/>, with the given outlier detection and active health checking
+    /// options, for example <c>DefaultServiceConfig(null, new ActiveHealthCheckOptions { Enabled = true })</c>.</summary>
+    /// <param name="outlierDetection">The outlier detection options, or <see langword="null"/> for the defaults (on).</param>
+    /// <param name="healthCheck">The health checking options, or <see langword="null"/> for the default (off).</param>
+    /// <returns>A new service config.</returns>
+    /// <exception cref="ArgumentException">Options break a rule (see <see cref="OutlierDetectionOptions.Validate"/>,
+    /// <see cref="ActiveHealthCheckOptions.Validate"/>).</exception>
+    public static ServiceConfig DefaultServiceConfig(OutlierDetectionOptions? outlierDetection, ActiveHealthCheckOptions? healthCheck) =>
+        new() { LoadBalancingConfigs = { new NewestFirstRoundRobinConfig { OutlierDetection = outlierDetection, HealthCheck = healthCheck }, new RoundRobinConfig() } };
 
     /// <summary>The policy a balancer uses for the given config fields: the snapshot taken when the options were set,
     /// the defaults when none were, <see langword="null"/> when turned off.</summary>
@@ -70,4 +112,8 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
         if (!configuration.TryGetValue(OutlierPolicyField, out var value)) return OutlierPolicy.Default;
         return value as OutlierPolicy;
     }
+
+    /// <summary>The health checking a balancer uses for the given config fields, <see langword="null"/> when off.</summary>
+    internal static HealthCheckPolicy? HealthPolicyOf(IDictionary<string, object> configuration) =>
+        configuration.TryGetValue(HealthCheckPolicyField, out var value) ? value as HealthCheckPolicy : null;
 }

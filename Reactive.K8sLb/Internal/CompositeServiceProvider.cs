@@ -8,9 +8,14 @@ namespace Reactive.K8sLb.Internal;
 /// channel asks for <c>IEnumerable&lt;ResolverFactory&gt;</c> and <c>IEnumerable&lt;LoadBalancerFactory&gt;</c>; every
 /// other service comes from the user's provider.
 /// </summary>
-internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner) : IServiceProvider
+/// <param name="factory">The resolver factory.</param>
+/// <param name="inner">The user's provider.</param>
+/// <param name="newestFirst">The policy factory to add, or <see langword="null"/> for a shared one without health checking.</param>
+internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner, LoadBalancerFactory? newestFirst = null) : IServiceProvider
 {
-    private static readonly LoadBalancerFactory NewestFirst = new NewestFirstRoundRobinBalancerFactory();
+    private static readonly LoadBalancerFactory SharedNewestFirst = new NewestFirstRoundRobinBalancerFactory();
+
+    private LoadBalancerFactory NewestFirst => newestFirst ?? SharedNewestFirst;
 
     public object? GetService(Type serviceType)
     {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Reactive.K8sLb.Internal;
 
-/// <summary>The balancer's log messages (4xx; 404-406 outlier ejection).</summary>
+/// <summary>The balancer's log messages (4xx; 404-406 outlier ejection; 407-412 active health checking).</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 401, Level = LogLevel.Debug, Message = "Balancer: {Count} addresses ({Created} new subchannels, {Removed} removed).")]
@@ -22,4 +22,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 406, EventName = "EjectionRefused", Level = LogLevel.Information, Message = "Not ejecting {Endpoint} ({Evidence}): {Why}.")]
     public static partial void EjectionRefused(ILogger logger, string endpoint, string evidence, string why);
+
+    [LoggerMessage(EventId = 407, EventName = "HealthNotServing", Level = LogLevel.Warning, Message = "Health check of {Endpoint} says {Status}: excluded.")]
+    public static partial void HealthNotServing(ILogger logger, string endpoint, string status);
+
+    [LoggerMessage(EventId = 408, EventName = "HealthServingAgain", Level = LogLevel.Information, Message = "Health check of {Endpoint} says SERVING: readmitted.")]
+    public static partial void HealthServingAgain(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 409, EventName = "HealthServing", Level = LogLevel.Debug, Message = "Health check of {Endpoint} says SERVING.")]
+    public static partial void HealthServing(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 410, EventName = "HealthUnimplemented", Level = LogLevel.Warning, Message = "Health check of {Endpoint}: the server does not implement grpc.health.v1.Health (UNIMPLEMENTED); taken as healthy, not checked again.")]
+    public static partial void HealthUnimplemented(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 411, EventName = "HealthStreamFailed", Level = LogLevel.Debug, Message = "Health check stream of {Endpoint} failed ({Failure}); reopening in {Seconds} s, the last answer stays.")]
+    public static partial void HealthStreamFailed(ILogger logger, string endpoint, string failure, string seconds);
+
+    [LoggerMessage(EventId = 412, EventName = "HealthCheckUnavailable", Level = LogLevel.Warning, Message = "Active health checking is configured, but this channel cannot send health checks: only a BalancedChannel routes them over its endpoints' connections. No endpoint of a k8s:/// channel built with GrpcChannel.ForAddress is health-checked.")]
+    public static partial void HealthCheckUnavailable(ILogger logger);
 }

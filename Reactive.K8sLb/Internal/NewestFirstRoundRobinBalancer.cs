@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal.Ejection;
+using Reactive.K8sLb.Internal.HealthChecking;
 using Reactive.K8sLb.Internal.Telemetry;
 
 namespace Reactive.K8sLb.Internal;
@@ -23,6 +24,9 @@ namespace Reactive.K8sLb.Internal;
 /// <item>Outlier ejection (<see cref="OutlierDetector"/>, unless turned off): an endpoint whose calls fail is excluded
 /// from picking for a while. The picker reads the exclusion at every pick, so it composes with connectivity (only Ready
 /// subchannels are in a picker) and with the newest-first start (an excluded endpoint is skipped).</item>
+/// <item>Active health checking (<see cref="HealthWatcher"/>, when turned on and the channel is a
+/// <see cref="BalancedChannel"/>): a Ready endpoint whose <c>grpc.health.v1</c> health service says it is not SERVING is
+/// excluded the same way, until it says SERVING.</item>
 /// </list>
 /// The channel calls every member under its own lock; the lock here only keeps the state consistent on its own.
 /// <para>Telemetry: each subchannel has a <see cref="BalancerInstruments.Endpoint"/> (picks, calls, state changes and
@@ -46,6 +50,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private readonly RecentAddresses _recent = new(RejoinWindow, RejoinMemoryCapacity);
     private readonly OutlierDetector? _detector;
     private readonly EjectionReporter? _ejections;
+    private readonly HealthCheckPolicy? _healthPolicy;
+    private readonly CallInvoker? _healthInvoker;
+    private readonly HealthReporter? _healthReports;
     private List<Entry> _entries = [];
     private ILogger _logger;
     private ServiceIdentity? _identity;
@@ -60,7 +67,10 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     /// <param name="outlierPolicy">Outlier ejection rules, or <see langword="null"/> for none.</param>
     /// <param name="clock">The clock of the rejoin window and of outlier detection; <see langword="null"/> for <see cref="DefaultScheduler.Instance"/>. Internal for testing.</param>
     /// <param name="random">Picks an index below its argument; <see langword="null"/> for <see cref="Random.Shared"/>. Internal for testing.</param>
-    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null)
+    /// <param name="healthPolicy">Active health checking, or <see langword="null"/> for none.</param>
+    /// <param name="healthChannel">The channel health calls go through; without one (a <c>k8s:///</c> channel the user
+    /// built) health checking is off, with a warning.</param>
+    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null, HealthCheckPolicy? healthPolicy = null, HealthCheckChannel? healthChannel = null)
     {
         _controller = controller;
         _loggerFactory = loggerFactory;
@@ -71,6 +81,20 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         {
             _ejections = new EjectionReporter(_logger);
             _detector = new OutlierDetector(outlierPolicy, _clock, _ejections, _random);
+        }
+
+        if (healthPolicy is not null)
+        {
+            _healthInvoker = healthChannel?.Invoker;
+            if (_healthInvoker is null)
+            {
+                Log.HealthCheckUnavailable(_logger);
+            }
+            else
+            {
+                _healthPolicy = healthPolicy;
+                _healthReports = new HealthReporter(_logger);
+            }
         }
     }
 
@@ -127,6 +151,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             foreach (var entry in _entries)
             {
                 entry.Removed = true;
+                entry.HealthWatcher?.Dispose();
                 entry.Subchannel.Dispose();
             }
 
@@ -152,6 +177,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _identity = identity;
         _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(identity.Service, identity.Namespace)).CreateLogger(LoggerCategory);
         if (_ejections is not null) _ejections.Logger = _logger;
+        if (_healthReports is not null) _healthReports.Logger = _logger;
         foreach (var entry in _entries) entry.Telemetry.SetIdentity(identity);
     }
 
@@ -208,6 +234,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             var telemetry = new BalancerInstruments.Endpoint(subchannel, address, _identity);
             if (_detector is not null) telemetry.Detect(_detector);
             var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
+            if (_healthPolicy is not null) fresh.HealthWatcher = new HealthWatcher(telemetry, _healthPolicy, _healthInvoker!, _clock, _healthReports!);
             subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
             next.Add(fresh);
             created.Add(fresh);
@@ -231,6 +258,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             if (_disposed || entry.Removed) return;
             entry.State = state.State;
             _detector?.SetReady(entry.Telemetry.Health, state.State == ConnectivityState.Ready);
+            entry.HealthWatcher?.SetReady(state.State == ConnectivityState.Ready);
             if (entry.AddressPending && state.State is ConnectivityState.Ready or ConnectivityState.Idle)
             {
                 entry.AddressPending = false;
@@ -283,7 +311,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         if (State == ConnectivityState.Ready && _pickerEndpoints is { } current && current.AsSpan().SequenceEqual(endpoints)) return;
 
         _pickerEndpoints = endpoints;
-        Report(ConnectivityState.Ready, new RoundRobinPicker(endpoints, StartIndex(ready)));
+        Report(ConnectivityState.Ready, new RoundRobinPicker(endpoints, StartIndex(ready), routesHealthChecks: _healthPolicy is not null));
     }
 
     /// <summary>A ready address that is new to the set, at random among several; else at random.</summary>
@@ -314,6 +342,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private void Remove(Entry entry, DateTimeOffset now)
     {
         entry.Removed = true;
+        entry.HealthWatcher?.Dispose();
         _detector?.Remove(entry.Telemetry.Health);
         _recent.Removed(entry.Address.EndPoint, now);
         entry.Subchannel.Dispose();
@@ -340,6 +369,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         public bool IsNew { get; set; } = isNew;
 
         public bool Removed { get; set; }
+
+        /// <summary>Its active health check, when health checking is on.</summary>
+        public HealthWatcher? HealthWatcher { get; set; }
 
         /// <summary>Its address's attributes changed while it was connecting or failing: give it the address once Ready or Idle.</summary>
         public bool AddressPending { get; set; }

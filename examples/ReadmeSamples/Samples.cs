@@ -166,6 +166,19 @@ public static class Samples
         return off;
     }
 
+    /// <summary>README: "Active health checking (optional)".</summary>
+    public static void ActiveHealthChecking()
+    {
+        using var checkedChannel = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(null, new ActiveHealthCheckOptions
+            {
+                Enabled = true,
+                ServiceName = "greet.Greeter", // "" (the default): the whole server
+            }),
+        });
+    }
+
     /// <summary>README: "Health-aware balancing: outlier ejection" (k8s:/// clients).</summary>
     public static void OutlierEjectionForK8sAddresses(IServiceCollection services)
     {

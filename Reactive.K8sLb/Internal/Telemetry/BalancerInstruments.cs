@@ -37,6 +37,10 @@ internal static class BalancerInstruments
     /// <summary>Which outlier-detection rule ejected an endpoint: <c>consecutive_failures</c> or <c>failure_rate</c>.</summary>
     public const string EjectionReasonTag = "k8slb.ejection.reason";
 
+    /// <summary>What an endpoint's health check answered: <c>SERVING</c>, <c>NOT_SERVING</c>, <c>SERVICE_UNKNOWN</c>,
+    /// <c>UNKNOWN</c> or <c>UNIMPLEMENTED</c> (no health service).</summary>
+    public const string HealthStatusTag = "k8slb.health.status";
+
     /// <summary>Calls the picker sent to the endpoint.</summary>
     public static readonly Counter<long> Picks = Instrumentation.Meter.CreateCounter<long>(
         "k8slb.endpoint.picks",
@@ -85,6 +89,12 @@ internal static class BalancerInstruments
         unit: "{readmission}",
         description: "Times an ejected endpoint was readmitted after its ejection time.");
 
+    /// <summary>The endpoint's health check answered a status different from its last one.</summary>
+    public static readonly Counter<long> HealthTransitions = Instrumentation.Meter.CreateCounter<long>(
+        "k8slb.endpoint.health_transitions",
+        unit: "{transition}",
+        description: "Times the endpoint's active health check (grpc.health.v1.Health/Watch) answered a status different from its last one, by k8slb.health.status: SERVING, NOT_SERVING, SERVICE_UNKNOWN, UNKNOWN, or UNIMPLEMENTED (no health service: healthy).");
+
     // Tag values boxed once: recording never boxes.
     private static readonly object[] StatusCodes = CreateStatusCodes();
 
@@ -106,6 +116,11 @@ internal static class BalancerInstruments
             ObserveEjected,
             unit: "{endpoint}",
             description: "1 while outlier detection keeps the endpoint ejected (it receives no calls until readmitted), else 0; the sum over a Service's endpoints is its count of ejected endpoints.");
+        Instrumentation.Meter.CreateObservableUpDownCounter(
+            "k8slb.endpoints.not_serving",
+            ObserveNotServing,
+            unit: "{endpoint}",
+            description: "For health-checked endpoints: 1 while the endpoint's health check says it is not SERVING (it receives no calls), else 0.");
     }
 
     /// <summary>The tag value of an ejection reason.</summary>
@@ -128,6 +143,20 @@ internal static class BalancerInstruments
         }
 
         return ejected.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveNotServing()
+    {
+        var notServing = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, long Count)>(StringComparer.Ordinal);
+        foreach (var (endpoint, _) in Live)
+        {
+            if (!endpoint.IsHealthChecked) continue;
+            var key = SeriesKey(endpoint.Tags);
+            var excluded = (endpoint.Health.Exclusions & ExclusionReasons.NotServing) != 0;
+            notServing[key] = (notServing.TryGetValue(key, out var series) ? series.Tags : endpoint.Tags, series.Count + (excluded ? 1 : 0));
+        }
+
+        return notServing.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
     }
 
     private static IEnumerable<Measurement<long>> ObserveOpenConnections()
@@ -230,6 +259,7 @@ internal static class BalancerInstruments
         private volatile KeyValuePair<string, object?>[] _tags;
         private ConnectivityState _state = ConnectivityState.Idle;
         private bool _ready;
+        private bool _healthChecked;
 
         public Endpoint(Subchannel subchannel, BalancerAddress address, ServiceIdentity? identity)
         {
@@ -265,6 +295,13 @@ internal static class BalancerInstruments
         /// <summary>Whether the subchannel is Ready (one open connection).</summary>
         public bool IsReady => Volatile.Read(ref _ready);
 
+        /// <summary>Whether an active health check watches the endpoint (for the not-serving gauge).</summary>
+        public bool IsHealthChecked
+        {
+            get => Volatile.Read(ref _healthChecked);
+            set => Volatile.Write(ref _healthChecked, value);
+        }
+
         public void SetIdentity(ServiceIdentity? identity) => _tags = BuildTags(identity);
 
         /// <summary>Leaves the open-connections gauge (the subchannel is shut down).</summary>
@@ -292,6 +329,14 @@ internal static class BalancerInstruments
             if (!Ejections.Enabled) return;
             var tags = new TagList(_tags) { { EjectionReasonTag, ReasonName(reason) } };
             Ejections.Add(1, tags);
+        }
+
+        /// <summary>Counts a new answer of the endpoint's health check.</summary>
+        public void RecordHealthTransition(string status)
+        {
+            if (!HealthTransitions.Enabled) return;
+            var tags = new TagList(_tags) { { HealthStatusTag, status } };
+            HealthTransitions.Add(1, tags);
         }
 
         /// <summary>Counts a readmission of this endpoint.</summary>
