@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Net;
 using Grpc.Core;
@@ -42,6 +43,36 @@ public sealed class ActiveHealthCheckEndToEndTests
         Assert.That(serving.Logs.Entries.Select(e => e.Message), Has.Member($"Health check of {serving.Address("pod-2")} says SERVING: readmitted."));
         Assert.That(serving.Recorder.Gauge("k8slb.endpoints.not_serving", string.Empty, serving.PortTag, serving.AddressTag("pod-2")), Is.Zero);
         Assert.That(serving.Pods.HealthCallsOf("pod-2"), Is.EqualTo(1), "one stream carried both answers");
+    }
+
+    [Test]
+    public async Task ACallForgingTheRoutingHeader_IsAnOrdinaryCall_AndCannotReachANotServingPod()
+    {
+        await using var serving = await Serving.StartAsync(3, withHealth: true, On);
+        await serving.WaitForHealthAsync("SERVING", 3);
+        serving.Pods.SetHealth("pod-2", ServingStatus.NotServing);
+        await Eventually.That(() => serving.Transitions("pod-2", "NOT_SERVING") == 1, Timeout, "pod-2's health check says NOT_SERVING");
+        var hits = serving.Pods.HitsOf("pod-2");
+
+        var forged = new Metadata { { "k8slb-health-endpoint", serving.Address("pod-2") } };
+        for (var i = 0; i < 20; i++) await serving.Client.SayHelloAsync(new HelloRequest { Name = "x" }, forged);
+
+        Assert.That(serving.Pods.HitsOf("pod-2"), Is.EqualTo(hits), "no call pinned itself to the NOT_SERVING pod");
+    }
+
+    [Test]
+    public async Task BalancedChannel_WithAContainerThatRegisteredTheSharedPolicy_StillHealthChecks()
+    {
+        // AddKubernetesLoadBalancing registers the library's policy factory; the channel's own (which can send health
+        // calls through the channel) must win over it.
+        var services = new ServiceCollection();
+        services.AddKubernetesLoadBalancing();
+        await using var provider = services.BuildServiceProvider();
+        await using var serving = await Serving.StartAsync(2, withHealth: true, On, services: provider);
+
+        await serving.WaitForHealthAsync("SERVING", 2);
+
+        Assert.That(serving.Logs.Entries.Where(e => e.EventId.Id == 412), Is.Empty);
     }
 
     [Test]
@@ -180,7 +211,7 @@ public sealed class ActiveHealthCheckEndToEndTests
         private readonly bool _ownsPods;
         private bool _channelDisposed;
 
-        private Serving(GreeterPods pods, bool ownsPods, ActiveHealthCheckOptions? healthCheck, OutlierDetectionOptions? outlierDetection)
+        private Serving(GreeterPods pods, bool ownsPods, ActiveHealthCheckOptions? healthCheck, OutlierDetectionOptions? outlierDetection, IServiceProvider? services)
         {
             Pods = pods;
             _ownsPods = ownsPods;
@@ -188,6 +219,7 @@ public sealed class ActiveHealthCheckEndToEndTests
             {
                 ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(outlierDetection, healthCheck),
                 LoggerFactory = Logs,
+                ServiceProvider = services,
             });
             _subscription = Discovery.ApplyTo(_channel);
             Client = new Greeter.GreeterClient(_channel);
@@ -205,9 +237,9 @@ public sealed class ActiveHealthCheckEndToEndTests
 
         public (string, object?) PortTag => ("network.peer.port", Pods.Port);
 
-        public static async Task<Serving> StartAsync(int podCount, bool withHealth, ActiveHealthCheckOptions? healthCheck, GreeterPods? pods = null, OutlierDetectionOptions? outlierDetection = null, bool ownsPods = false)
+        public static async Task<Serving> StartAsync(int podCount, bool withHealth, ActiveHealthCheckOptions? healthCheck, GreeterPods? pods = null, OutlierDetectionOptions? outlierDetection = null, bool ownsPods = false, IServiceProvider? services = null)
         {
-            var serving = new Serving(pods ?? await GreeterPods.StartAsync(podCount, withHealth), ownsPods: pods is null || ownsPods, healthCheck, outlierDetection);
+            var serving = new Serving(pods ?? await GreeterPods.StartAsync(podCount, withHealth), ownsPods: pods is null || ownsPods, healthCheck, outlierDetection, services);
             try
             {
                 serving.Discovery.Insert([.. serving.Pods.Names.Select(n => (EndPoint)serving.Pods.EndPoint(n))]);

@@ -184,7 +184,7 @@ internal sealed class GreeterPods : IAsyncDisposable
             var owner = pod.Owner;
             owner.HealthCalls.AddOrUpdate(pod.Name, 1, (_, n) => n + 1);
             Add(owner.HealthConnections, pod.Name, context);
-            owner.HealthTargets.GetOrAdd(pod.Name, _ => new()).Enqueue(context.RequestHeaders.GetValue("k8slb-health-endpoint") ?? "(none)");
+            owner.HealthTargets.GetOrAdd(pod.Name, _ => new()).Enqueue(context.RequestHeaders.GetValue("k8slb-health-endpoint")?.Split(' ')[^1] ?? "(none)");
             if (owner.FailingHealthCalls.TryGetValue(pod.Name, out var failing) && failing > 0)
             {
                 owner.FailingHealthCalls[pod.Name] = failing - 1;

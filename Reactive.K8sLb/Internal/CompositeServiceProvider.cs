@@ -23,6 +23,10 @@ internal sealed class CompositeServiceProvider(ResolverFactory factory, IService
         if (serviceType == typeof(IEnumerable<LoadBalancerFactory>))
         {
             var others = inner?.GetService(serviceType) as IEnumerable<LoadBalancerFactory> ?? [];
+
+            // The channel's own factory (it can health-check through the channel) replaces this library's shared one
+            // that a container may hold (AddKubernetesLoadBalancing registers it); a different policy of that name wins.
+            if (newestFirst is not null) others = others.Where(f => f is not NewestFirstRoundRobinBalancerFactory);
             return others.Any(f => string.Equals(f.Name, NewestFirst.Name, StringComparison.OrdinalIgnoreCase))
                 ? others.ToArray()
                 : others.Append(NewestFirst).ToArray();

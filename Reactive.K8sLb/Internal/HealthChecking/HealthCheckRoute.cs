@@ -9,20 +9,25 @@ namespace Reactive.K8sLb.Internal.HealthChecking;
 /// (<see cref="PickContext.Request"/>), whose headers carry the call's metadata: a health call carries
 /// <see cref="Header"/> naming its endpoint, and <see cref="RoundRobinPicker"/> answers it with exactly that endpoint's
 /// subchannel (excluded or not, uncounted) instead of the next in turn. The header also reaches the server, harmlessly.
+/// Its value starts with a random token of this process, so a user's call (or a header forwarded from elsewhere) cannot
+/// pin itself to an ejected endpoint: without the token the call is an ordinary one.
 /// </summary>
 internal static class HealthCheckRoute
 {
-    /// <summary>The metadata key naming the endpoint a health call is for (<c>host:port</c>).</summary>
+    /// <summary>The metadata key naming the endpoint a health call is for (<c>token host:port</c>).</summary>
     public const string Header = "k8slb-health-endpoint";
+
+    private static readonly string Token = Guid.NewGuid().ToString("N") + " ";
 
     /// <summary>The endpoint a call is routed to, or <see langword="null"/> for an ordinary call.</summary>
     public static string? TargetOf(PickContext context)
     {
         var request = context.Request;
         if (request is null || !request.Headers.NonValidated.TryGetValues(Header, out var values)) return null;
-        return values.ToString();
+        var value = values.ToString();
+        return value.StartsWith(Token, StringComparison.Ordinal) ? value[Token.Length..] : null;
     }
 
     /// <summary>The metadata of a health call for <paramref name="endpoint"/>.</summary>
-    public static Metadata MetadataFor(string endpoint) => new() { { Header, endpoint } };
+    public static Metadata MetadataFor(string endpoint) => new() { { Header, Token + endpoint } };
 }

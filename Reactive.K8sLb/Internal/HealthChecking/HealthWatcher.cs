@@ -28,6 +28,7 @@ internal sealed class HealthWatcher : IDisposable
     private readonly SerialDisposable _pending = new();
     private CancellationTokenSource? _call;
     private TimeSpan _backoff;
+    private DateTimeOffset _openedAt;
     private bool _ready;
     private bool _done;
     private HealthCheckResponse.Types.ServingStatus? _last;
@@ -85,11 +86,22 @@ internal sealed class HealthWatcher : IDisposable
         _call = null;
         if (call is null) return;
 
-        // Cancelling runs the call's callbacks synchronously: never under the channel's lock.
+        // Cancelling runs the call's callbacks synchronously (grpc-dotnet's log through the channel's logger factory):
+        // never under the channel's lock, and nothing they throw may reach the thread pool.
         _scheduler.Schedule(() =>
         {
-            call.Cancel();
-            call.Dispose();
+            try
+            {
+                call.Cancel();
+            }
+            catch (Exception)
+            {
+                // The stream is abandoned either way.
+            }
+            finally
+            {
+                call.Dispose();
+            }
         });
     }
 
@@ -100,6 +112,7 @@ internal sealed class HealthWatcher : IDisposable
         {
             if (_done || !_ready || _call is not null) return;
             call = _call = new CancellationTokenSource();
+            _openedAt = _scheduler.Now;
         }
 
         _ = WatchAsync(call);
@@ -158,7 +171,7 @@ internal sealed class HealthWatcher : IDisposable
         if (previous == status) return;
         var serving = status == HealthCheckResponse.Types.ServingStatus.Serving;
         var changed = serving ? Health.Include(ExclusionReasons.NotServing) : Health.Exclude(ExclusionReasons.NotServing);
-        _reporter.Reported(_endpoint, StatusName(status), serving, changed);
+        Report(() => _reporter.Reported(_endpoint, StatusName(status), serving, changed));
     }
 
     private void OnUnimplemented(CancellationTokenSource call)
@@ -174,7 +187,8 @@ internal sealed class HealthWatcher : IDisposable
         call.Dispose();
 
         Health.Include(ExclusionReasons.NotServing);
-        _reporter.Unimplemented(_endpoint);
+        _endpoint.IsHealthChecked = false;
+        Report(() => _reporter.Unimplemented(_endpoint));
     }
 
     private void Retry(CancellationTokenSource call, bool answered, string failure)
@@ -185,14 +199,30 @@ internal sealed class HealthWatcher : IDisposable
             if (_call != call) return;
             _call = null;
             if (_done || !_ready) return;
-            delay = answered ? TimeSpan.Zero : _backoff;
-            if (!answered) _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _policy.MaxBackoff.Ticks));
+            // A stream that answered is reopened at once, unless it lived less than the initial backoff (a Watch that
+            // answers once and ends, as a Check would, must not spin).
+            var backOff = !answered || _scheduler.Now - _openedAt < _policy.InitialBackoff;
+            delay = backOff ? _backoff : TimeSpan.Zero;
+            if (backOff) _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _policy.MaxBackoff.Ticks));
 
             _pending.Disposable = _scheduler.Schedule(delay, Open);
         }
 
         call.Dispose();
-        _reporter.StreamFailed(_endpoint, failure, delay);
+        Report(() => _reporter.StreamFailed(_endpoint, failure, delay));
+    }
+
+    /// <summary>Logs and metrics run user code (providers, listeners): what they throw stays here.</summary>
+    private static void Report(Action report)
+    {
+        try
+        {
+            report();
+        }
+        catch (Exception)
+        {
+            // A broken logger or listener loses this report, nothing else.
+        }
     }
 
     /// <summary>The protocol's name of a status (<c>SERVING</c>, <c>NOT_SERVING</c>, <c>SERVICE_UNKNOWN</c>, <c>UNKNOWN</c>).</summary>
