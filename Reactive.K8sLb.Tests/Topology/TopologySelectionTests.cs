@@ -86,7 +86,7 @@ public sealed class TopologySelectionTests
             [Ep(3, zones: [ZoneA]), Ep(4, zones: [ZoneB])],
             [3, 4], TopologyRule.NoLocalEndpoints);
 
-        // Node hints (trafficDistribution: PreferSameNode writes forNodes and forZones).
+        // Node hints (hints.forNodes, written for trafficDistribution: PreferSameNode; GA in 1.35).
         yield return Case(
             "EveryEndpointHasNodeHint_SomeForClientNode_UsesThoseOnly",
             ZoneA, Node1,
