@@ -226,8 +226,7 @@ internal sealed class EndpointSliceWatcher
         var @namespace = _lease.Namespace;
         var service = _config.ServiceName;
         var reason = _listReason;
-        if (!_relistCounted && !string.Equals(reason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(service, @namespace, reason);
-        _relistCounted = false;
+        CountRelist(reason, @namespace);
 
         // Until this LIST succeeds, the next one retries a failure; a 410 later says otherwise.
         _listReason = WatchInstruments.ErrorReason;
@@ -327,7 +326,7 @@ internal sealed class EndpointSliceWatcher
         if (streaming)
         {
             // A streaming list is a (re)list, not a watch restart.
-            if (!string.Equals(listReason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(service, @namespace, listReason);
+            CountRelist(listReason, @namespace);
             _listReason = WatchInstruments.ErrorReason;
         }
         else if (_restartReason is { } restartReason)
@@ -695,6 +694,16 @@ internal sealed class EndpointSliceWatcher
     {
         if (activity is not { IsAllDataRequested: true }) return;
         activity.AddEvent(new ActivityEvent(WatchActivities.RelistEvent, tags: new ActivityTagsCollection { [WatchActivities.ResourceVersionTag] = resourceVersion }));
+    }
+
+    /// <summary>
+    /// Counts a list (LIST or streaming) after the discovery's first as a relist, by why it runs; once: the LIST that
+    /// replaces a streaming list that fell back is the same relist.
+    /// </summary>
+    private void CountRelist(string reason, string @namespace)
+    {
+        if (!_relistCounted && !string.Equals(reason, WatchActivities.InitialReason, StringComparison.Ordinal)) WatchInstruments.RecordRelist(_config.ServiceName, @namespace, reason);
+        _relistCounted = false;
     }
 
     /// <summary>A timer may fire just as the request it guards completes and its token source is disposed.</summary>
