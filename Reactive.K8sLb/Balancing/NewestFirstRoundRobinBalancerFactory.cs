@@ -58,6 +58,7 @@ public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
             options.LoggerFactory,
             NewestFirstRoundRobinConfig.PolicyOf(options.Configuration),
             healthPolicy: NewestFirstRoundRobinConfig.HealthPolicyOf(options.Configuration),
-            healthChannel: _healthChannel);
+            healthChannel: _healthChannel,
+            topology: NewestFirstRoundRobinConfig.TopologyPolicyOf(options.Configuration));
     }
 }

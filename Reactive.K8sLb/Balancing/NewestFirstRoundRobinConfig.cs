@@ -1,6 +1,7 @@
 using Grpc.Net.Client.Configuration;
 using Reactive.K8sLb.Internal.Ejection;
 using Reactive.K8sLb.Internal.HealthChecking;
+using Reactive.K8sLb.Internal.Topology;
 
 namespace Reactive.K8sLb;
 
@@ -17,6 +18,11 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
     internal const string HealthCheckField = "healthCheck";
 
     internal const string HealthCheckPolicyField = "reactiveK8sLb.healthCheckPolicy";
+
+    /// <summary>The policy's field holding the topology options.</summary>
+    internal const string TopologyField = "topology";
+
+    internal const string TopologyPolicyField = "reactiveK8sLb.topologyPolicy";
 
     /// <summary>Creates the configuration, with outlier detection on by default.</summary>
     public NewestFirstRoundRobinConfig()
@@ -76,6 +82,31 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
         }
     }
 
+    /// <summary>
+    /// Zone- and node-aware routing of the policy (field <c>topology</c> of the policy's config). The default value is
+    /// <see langword="null"/>, which means the defaults of <see cref="TopologyOptions"/>: kube-proxy's rules for the
+    /// EndpointSlice hints (<see cref="TopologyMode.Hints"/>), with the client's zone and node from
+    /// <see cref="TopologyOptions.ZoneVariable"/> and <see cref="TopologyOptions.NodeNameVariable"/> (nothing changes
+    /// while those are unset or the Service has no hints). The options are copied when set, with the environment read
+    /// then: later changes to the object are not seen.
+    /// </summary>
+    public TopologyOptions? Topology
+    {
+        get => Settings.TryGetValue(TopologyField, out var value) ? value as TopologyOptions : null;
+        set
+        {
+            if (value is null)
+            {
+                Settings.Remove(TopologyField);
+                Settings.Remove(TopologyPolicyField);
+                return;
+            }
+
+            Settings[TopologyField] = value;
+            Settings[TopologyPolicyField] = TopologyPolicy.From(value);
+        }
+    }
+
     /// <summary>The value stored for turned-off outlier detection (the config's dictionary holds no nulls).</summary>
     internal static object Disabled { get; } = new();
 
@@ -112,6 +143,11 @@ public sealed class NewestFirstRoundRobinConfig : LoadBalancingConfig
         if (!configuration.TryGetValue(OutlierPolicyField, out var value)) return OutlierPolicy.Default;
         return value as OutlierPolicy;
     }
+
+    /// <summary>The topology a balancer uses for the given config fields: the snapshot taken when the options were set,
+    /// else the defaults with the environment read now.</summary>
+    internal static TopologyPolicy TopologyPolicyOf(IDictionary<string, object> configuration) =>
+        configuration.TryGetValue(TopologyPolicyField, out var value) && value is TopologyPolicy policy ? policy : TopologyPolicy.FromEnvironment();
 
     /// <summary>The health checking a balancer uses for the given config fields, <see langword="null"/> when off.</summary>
     internal static HealthCheckPolicy? HealthPolicyOf(IDictionary<string, object> configuration) =>

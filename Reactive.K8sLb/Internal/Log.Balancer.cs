@@ -40,4 +40,24 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 412, EventName = "HealthCheckUnavailable", Level = LogLevel.Warning, Message = "Active health checking is configured, but this channel cannot send health checks: only a BalancedChannel routes them over its endpoints' connections. No endpoint of a k8s:/// channel built with GrpcChannel.ForAddress is health-checked.")]
     public static partial void HealthCheckUnavailable(ILogger logger);
+    [LoggerMessage(EventId = 413, EventName = "TopologyLocal", Level = LogLevel.Information, Message = "Topology: calls go to {Local} of {Total} endpoints, {Why}.")]
+    public static partial void TopologyLocal(ILogger logger, int local, int total, string why);
+
+    [LoggerMessage(EventId = 414, EventName = "TopologyAll", Level = LogLevel.Information, Message = "Topology: calls go to all {Total} endpoints: {Why}.")]
+    public static partial void TopologyAll(ILogger logger, int total, string why);
+
+    [LoggerMessage(EventId = 415, EventName = "TopologySpillOver", Level = LogLevel.Information, Message = "Topology: {LocalPercent}% of calls go to the {Local} endpoints {Why}, the rest to the other {Others}: zone {Zone} holds {ZonePercent}% of the endpoints, below its local share of {SharePercent}%.")]
+    public static partial void TopologySpillOver(ILogger logger, int localPercent, int local, string why, int others, string zone, int zonePercent, int sharePercent);
+
+    [LoggerMessage(EventId = 416, EventName = "TopologyLocalUnreachable", Level = LogLevel.Warning, Message = "Topology: no local endpoint is connected ({Local} {Why}); calls go to the other {Others} endpoints meanwhile.")]
+    public static partial void TopologyLocalUnreachable(ILogger logger, int local, string why, int others);
+
+    [LoggerMessage(EventId = 417, EventName = "TopologyLocalExcluded", Level = LogLevel.Warning, Message = "Topology: every local endpoint is excluded (ejected or not serving); calls go to the other {Others} endpoints until one is readmitted.")]
+    public static partial void TopologyLocalExcluded(ILogger logger, int others);
+
+    [LoggerMessage(EventId = 418, EventName = "TopologyLocalUsable", Level = LogLevel.Information, Message = "Topology: a local endpoint takes calls again.")]
+    public static partial void TopologyLocalUsable(ILogger logger);
+
+    [LoggerMessage(EventId = 419, EventName = "TopologyAllQuiet", Level = LogLevel.Debug, Message = "Topology: calls go to all {Total} endpoints: {Why}.")]
+    public static partial void TopologyAllQuiet(ILogger logger, int total, string why);
 }

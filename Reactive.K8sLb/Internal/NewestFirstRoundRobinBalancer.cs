@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal.Ejection;
 using Reactive.K8sLb.Internal.HealthChecking;
 using Reactive.K8sLb.Internal.Telemetry;
+using Reactive.K8sLb.Internal.Topology;
 
 namespace Reactive.K8sLb.Internal;
 
@@ -27,6 +28,10 @@ namespace Reactive.K8sLb.Internal;
 /// <item>Active health checking (<see cref="HealthWatcher"/>, when turned on and the channel is a
 /// <see cref="BalancedChannel"/>): a Ready endpoint whose <c>grpc.health.v1</c> health service says it is not SERVING is
 /// excluded the same way, until it says SERVING.</item>
+/// <item>Topology (<see cref="TopologyPolicy"/>): the endpoints the rules make local (<see cref="TopologyDecision"/>,
+/// decided again for every address list) form the picker's first tier and the others its second, used when every local
+/// endpoint is excluded, when none is connected, or for the share of calls that spills over in
+/// <see cref="TopologyMode.PreferLocal"/>. A log line says when and why routing switches between local and all.</item>
 /// </list>
 /// The channel calls every member under its own lock; the lock here only keeps the state consistent on its own.
 /// <para>Telemetry: each subchannel has a <see cref="BalancerInstruments.Endpoint"/> (picks, calls, state changes and
@@ -53,10 +58,16 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private readonly HealthCheckPolicy? _healthPolicy;
     private readonly CallInvoker? _healthInvoker;
     private readonly HealthReporter? _healthReports;
+    private readonly TopologyPolicy _topology;
+    private readonly LocalSpillReporter _spill;
+    private TopologyDecision? _decision;
+    private string? _routing;
     private List<Entry> _entries = [];
     private ILogger _logger;
     private ServiceIdentity? _identity;
     private BalancerInstruments.Endpoint[]? _pickerEndpoints;
+    private double _pickerLocalShare;
+    private int _pickerLocalCount;
     private bool _reported;
     private bool _hadReadyPicker;
     private bool _disposed;
@@ -70,13 +81,16 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     /// <param name="healthPolicy">Active health checking, or <see langword="null"/> for none.</param>
     /// <param name="healthChannel">The channel health calls go through; without one (a <c>k8s:///</c> channel the user
     /// built) health checking is off, with a warning.</param>
-    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null, HealthCheckPolicy? healthPolicy = null, HealthCheckChannel? healthChannel = null)
+    /// <param name="topology">Zone- and node-aware routing; <see langword="null"/> for none.</param>
+    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null, HealthCheckPolicy? healthPolicy = null, HealthCheckChannel? healthChannel = null, TopologyPolicy? topology = null)
     {
+        _topology = topology ?? new TopologyPolicy(TopologyMode.Off, null, null, null);
         _controller = controller;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger(LoggerCategory);
         _clock = clock ?? DefaultScheduler.Instance;
         _random = random ?? Random.Shared.Next;
+        _spill = new LocalSpillReporter(_logger);
         if (outlierPolicy is not null)
         {
             _ejections = new EjectionReporter(_logger);
@@ -178,6 +192,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _logger = new ServiceScopedLoggerFactory(_loggerFactory, new ServiceLogScope(identity.Service, identity.Namespace)).CreateLogger(LoggerCategory);
         if (_ejections is not null) _ejections.Logger = _logger;
         if (_healthReports is not null) _healthReports.Logger = _logger;
+        _spill.Logger = _logger;
         foreach (var entry in _entries) entry.Telemetry.SetIdentity(identity);
     }
 
@@ -242,6 +257,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
         // Replace the set before disposing: a disposed subchannel reports Shutdown, which must find it gone.
         _entries = next;
+        DecideTopology();
         foreach (var removed in previous.Values) Remove(removed, now);
         Log.AddressesUpdated(_logger, next.Count, created.Count, previous.Count);
         foreach (var entry in created) entry.Subchannel.RequestConnection();
@@ -305,18 +321,38 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             return;
         }
 
-        // Same ready set as the current picker: keep it (and its position in the cycle).
+        var (local, others, localShare) = SplitByTopology(ready);
+
+        // Same tiers as the current picker: keep it (and its positions in the cycles).
         var endpoints = new BalancerInstruments.Endpoint[ready.Count];
-        for (var i = 0; i < ready.Count; i++) endpoints[i] = ready[i].Telemetry;
-        if (State == ConnectivityState.Ready && _pickerEndpoints is { } current && current.AsSpan().SequenceEqual(endpoints)) return;
+        for (var i = 0; i < local.Count; i++) endpoints[i] = local[i].Telemetry;
+        for (var i = 0; i < others.Count; i++) endpoints[local.Count + i] = others[i].Telemetry;
+        if (State == ConnectivityState.Ready
+            && _pickerEndpoints is { } current
+            && current.AsSpan().SequenceEqual(endpoints)
+            && _pickerLocalShare == localShare
+            && _pickerLocalCount == local.Count) return;
 
         _pickerEndpoints = endpoints;
-        Report(ConnectivityState.Ready, new RoundRobinPicker(endpoints, StartIndex(ready), routesHealthChecks: _healthPolicy is not null));
+        _pickerLocalShare = localShare;
+        _pickerLocalCount = local.Count;
+        var preferNew = _hadReadyPicker;
+        _hadReadyPicker = true;
+        Report(ConnectivityState.Ready, new RoundRobinPicker(
+            endpoints.AsSpan(0, local.Count).ToArray(),
+            StartIndex(local, preferNew),
+            endpoints.AsSpan(local.Count).ToArray(),
+            StartIndex(others, preferNew),
+            localShare,
+            _random,
+            _spill,
+            routesHealthChecks: _healthPolicy is not null));
     }
 
     /// <summary>A ready address that is new to the set, at random among several; else at random.</summary>
-    private int StartIndex(List<Entry> ready)
+    private int StartIndex(List<Entry> ready, bool preferNew)
     {
+        if (ready.Count == 0) return 0;
         List<int>? fresh = null;
         for (var i = 0; i < ready.Count; i++)
         {
@@ -325,9 +361,109 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             ready[i].IsNew = false; // The preference is one start of the cycle, never more.
         }
 
-        var preferNew = _hadReadyPicker && fresh is not null;
-        _hadReadyPicker = true;
-        return preferNew ? fresh![_random(fresh.Count)] : _random(ready.Count);
+        return preferNew && fresh is not null ? fresh[_random(fresh.Count)] : _random(ready.Count);
+    }
+
+    /// <summary>
+    /// The topology decision for the current address list (<see cref="TopologyDecision"/>): marks the local entries and
+    /// each endpoint's locality tag. Called for every new list, metadata-only changes included (hints move).
+    /// </summary>
+    private void DecideTopology()
+    {
+        var metadata = new KubernetesEndpoint?[_entries.Count];
+        for (var i = 0; i < _entries.Count; i++)
+        {
+            _entries[i].Address.Attributes.TryGetValue(KubernetesEndpoint.AttributeKey, out var endpoint);
+            metadata[i] = endpoint;
+            _entries[i].Telemetry.Locality = _topology.LocalityOf(endpoint);
+        }
+
+        var decision = TopologyDecision.Decide(_topology, metadata);
+        for (var i = 0; i < _entries.Count; i++) _entries[i].IsLocal = decision.IsLocal[i];
+        _decision = decision;
+    }
+
+    /// <summary>
+    /// Splits the connected entries into the picker's tiers: the local ones and the others, with the share of calls
+    /// that go to the local tier first. All in one tier when topology does not narrow the set or no local entry is
+    /// connected. Logs when the routing changes.
+    /// </summary>
+    private (List<Entry> Local, List<Entry> Others, double LocalShare) SplitByTopology(List<Entry> ready)
+    {
+        var decision = _decision;
+        if (decision is null || _topology.Mode == TopologyMode.Off) return (ready, [], 1.0);
+        if (!decision.Narrows)
+        {
+            ReportRouting($"all:{decision.Why}", () =>
+            {
+                if (decision.HintsIgnored || _routing?.StartsWith("all:", StringComparison.Ordinal) == false) Log.TopologyAll(_logger, _entries.Count, decision.Why);
+                else Log.TopologyAllQuiet(_logger, _entries.Count, decision.Why);
+            });
+            return (ready, [], 1.0);
+        }
+
+        var local = new List<Entry>(decision.LocalCount);
+        var others = new List<Entry>(ready.Count);
+        foreach (var entry in ready) (entry.IsLocal ? local : others).Add(entry);
+        if (local.Count == 0)
+        {
+            // The local endpoints exist but none is connected (starting, or failing): availability first.
+            ReportRouting($"unreachable:{decision.LocalCount}", () => Log.TopologyLocalUnreachable(_logger, decision.LocalCount, decision.Why, others.Count));
+            return (others, [], 1.0);
+        }
+
+        var share = LocalShareOf(local, ready);
+        if (share < 1.0)
+        {
+            ReportRouting($"spill:{local.Count}/{ready.Count}:{share:R}", () =>
+            {
+                var zoneShare = (double)local.Count / ready.Count;
+                int sharePercent = Percent(share), zonePercent = Percent(zoneShare), thresholdPercent = Percent(zoneShare / share);
+                Log.TopologySpillOver(_logger, sharePercent, local.Count, decision.Why, others.Count, _topology.Zone ?? "?", zonePercent, thresholdPercent);
+            });
+        }
+        else
+        {
+            ReportRouting($"local:{local.Count}/{ready.Count}:{decision.Why}", () => Log.TopologyLocal(_logger, local.Count, ready.Count, decision.Why));
+        }
+
+        return (local, others, share);
+    }
+
+    /// <summary>
+    /// <see cref="TopologyMode.PreferLocal"/>: the share of calls the local tier takes first, <c>min(1, zoneShare /
+    /// MinLocalShare)</c>, where zoneShare is the local tier's part of the connected endpoints and MinLocalShare defaults
+    /// to one over the number of zones among them. kube-proxy's rules (<see cref="TopologyMode.Hints"/>) send every call
+    /// to the local tier.
+    /// </summary>
+    private double LocalShareOf(List<Entry> local, List<Entry> ready)
+    {
+        if (_topology.Mode != TopologyMode.PreferLocal) return 1.0;
+        var threshold = _topology.MinLocalShare ?? 1.0 / Math.Max(1, ZoneCount(ready));
+        var zoneShare = (double)local.Count / ready.Count;
+        return zoneShare >= threshold ? 1.0 : zoneShare / threshold;
+    }
+
+    private static int ZoneCount(List<Entry> ready)
+    {
+        var zones = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in ready)
+        {
+            if (entry.Address.Attributes.TryGetValue(KubernetesEndpoint.AttributeKey, out var endpoint) && !string.IsNullOrEmpty(endpoint.Zone)) zones.Add(endpoint.Zone);
+        }
+
+        return zones.Count;
+    }
+
+    private static int Percent(double share) => (int)Math.Round(share * 100);
+
+    /// <summary>Logs a routing state once, when it differs from the last one logged.</summary>
+    private void ReportRouting(string routing, Action log)
+    {
+        if (string.Equals(routing, _routing, StringComparison.Ordinal)) return;
+        log();
+        _routing = routing;
+        _spill.Reset();
     }
 
     private void RemoveAll()
@@ -364,6 +500,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         public BalancerAddress Address { get; set; } = address;
 
         public ConnectivityState State { get; set; } = ConnectivityState.Idle;
+
+        /// <summary>Whether topology makes it local (the picker's first tier).</summary>
+        public bool IsLocal { get; set; }
 
         /// <summary>New to the set and not yet preferred by a picker.</summary>
         public bool IsNew { get; set; } = isNew;

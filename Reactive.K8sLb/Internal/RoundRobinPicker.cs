@@ -1,64 +1,156 @@
 using Grpc.Core;
 using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal.Telemetry;
+using Reactive.K8sLb.Internal.Topology;
 
 namespace Reactive.K8sLb.Internal;
 
 /// <summary>
-/// Picks the subchannels in turn, starting at <c>first</c>; safe to call from many threads. Each pick counts for its
-/// endpoint (<see cref="BalancerInstruments.Picks"/>) and returns the endpoint's cached pick result, which carries the
-/// endpoint as call tracker while someone listens to <see cref="BalancerInstruments.Calls"/>: a pick allocates nothing.
-/// An endpoint that is excluded (<see cref="Ejection.EndpointHealth.IsExcluded"/>: ejected as an outlier) is skipped,
-/// read at every pick, so an ejection or a readmission takes effect at once without a new picker; when every endpoint
-/// of the picker is excluded, they are all picked as if none were (calls keep somewhere to go). A health call
-/// (<see cref="HealthChecking.HealthCheckRoute"/>) goes to the endpoint it names.
+/// Picks the subchannels in turn; safe to call from many threads. Each pick counts for its endpoint
+/// (<see cref="BalancerInstruments.Picks"/>) and returns the endpoint's cached pick result, which carries the endpoint
+/// as call tracker while someone listens to <see cref="BalancerInstruments.Calls"/>: a pick allocates nothing.
+/// <para>Topology (<see cref="TopologyDecision"/>) splits the endpoints into local ones and the others, each tier with
+/// its own cycle. A call goes to the local tier, or, for the share of calls that spill over
+/// (<see cref="TopologyMode.PreferLocal"/> with too few local endpoints), to the others; a tier whose endpoints are
+/// all excluded passes the call to the other tier. Without topology there is one tier.</para>
+/// <para>An endpoint that is excluded (<see cref="Ejection.EndpointHealth.IsExcluded"/>: ejected as an outlier, or not
+/// serving) is skipped, read at every pick, so an ejection or a readmission takes effect at once without a new picker;
+/// when every endpoint of the picker is excluded, the first tier is picked as if none were (calls keep somewhere to
+/// go). A health call (<see cref="HealthChecking.HealthCheckRoute"/>) goes to the endpoint it names.</para>
 /// </summary>
 internal sealed class RoundRobinPicker : SubchannelPicker
 {
-    private readonly BalancerInstruments.Endpoint[] _endpoints;
-    private readonly bool _routesHealthChecks;
-    private long _next;
+    /// <summary>The scale of <see cref="_localPerMillion"/>.</summary>
+    internal const int Million = 1_000_000;
 
+    private readonly BalancerInstruments.Endpoint[] _local;
+    private readonly BalancerInstruments.Endpoint[] _others;
+    private readonly int _localPerMillion;
+    private readonly Func<int, int> _random;
+    private readonly LocalSpillReporter? _spill;
+    private readonly bool _routesHealthChecks;
+    private long _nextLocal;
+    private long _nextOther;
+
+    /// <summary>A picker with one tier.</summary>
     /// <param name="endpoints">The ready endpoints.</param>
     /// <param name="first">Where the cycle starts.</param>
     /// <param name="routesHealthChecks">Whether health calls (<see cref="HealthChecking.HealthCheckRoute"/>) go to the
     /// endpoint they name: one header lookup per pick, only when health checking is on.</param>
     public RoundRobinPicker(IReadOnlyList<BalancerInstruments.Endpoint> endpoints, int first, bool routesHealthChecks = false)
+        : this(endpoints, first, [], 0, 1.0, Random.Shared.Next, spill: null, routesHealthChecks)
     {
-        _endpoints = [.. endpoints];
-        _routesHealthChecks = routesHealthChecks;
-        _next = first - 1;
     }
 
-    /// <summary>The endpoints in cycle order (for tests).</summary>
-    internal IReadOnlyList<BalancerInstruments.Endpoint> Endpoints => _endpoints;
+    /// <summary>A picker with a local tier and the others.</summary>
+    /// <param name="local">The ready local endpoints (the only tier when <paramref name="others"/> is empty).</param>
+    /// <param name="firstLocal">Where the local cycle starts.</param>
+    /// <param name="others">The other ready endpoints.</param>
+    /// <param name="firstOther">Where their cycle starts.</param>
+    /// <param name="localShare">The share of calls that go to the local tier first (0 to 1); the rest go to the others first.</param>
+    /// <param name="random">Picks an index below its argument (thread-safe); only used when the share is below 1.</param>
+    /// <param name="spill">Told when every local endpoint is excluded and when one is usable again; may be <see langword="null"/>.</param>
+    /// <param name="routesHealthChecks">See the other constructor.</param>
+    public RoundRobinPicker(
+        IReadOnlyList<BalancerInstruments.Endpoint> local,
+        int firstLocal,
+        IReadOnlyList<BalancerInstruments.Endpoint> others,
+        int firstOther,
+        double localShare,
+        Func<int, int> random,
+        LocalSpillReporter? spill,
+        bool routesHealthChecks = false)
+    {
+        _local = [.. local];
+        _others = [.. others];
+        _localPerMillion = (int)Math.Round(Math.Clamp(localShare, 0, 1) * Million);
+        _random = random;
+        _spill = _others.Length > 0 ? spill : null;
+        _routesHealthChecks = routesHealthChecks;
+        _nextLocal = firstLocal - 1;
+        _nextOther = firstOther - 1;
+    }
 
-    /// <summary>The subchannels in cycle order (for tests).</summary>
-    internal IReadOnlyList<Subchannel> Subchannels => Array.ConvertAll(_endpoints, e => e.Subchannel);
+    /// <summary>The endpoints, local tier first, each tier in cycle order (for tests).</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> Endpoints => [.. _local, .. _others];
+
+    /// <summary>The local tier (the only one without topology), for tests.</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> LocalEndpoints => _local;
+
+    /// <summary>The other tier, for tests.</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> OtherEndpoints => _others;
+
+    /// <summary>The share of calls sent to the local tier first, for tests.</summary>
+    internal double LocalShare => _localPerMillion / (double)Million;
+
+    /// <summary>The subchannels, local tier first (for tests).</summary>
+    internal IReadOnlyList<Subchannel> Subchannels => Array.ConvertAll([.. _local, .. _others], e => e.Subchannel);
 
     public override PickResult Pick(PickContext context)
     {
         if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return PickFor(target);
-        var count = (ulong)_endpoints.Length;
-        var index = (int)((ulong)Interlocked.Increment(ref _next) % count);
-        var endpoint = _endpoints[index];
-        if (!endpoint.Health.IsExcluded) return endpoint.Pick();
-
-        // Skip the excluded ones, moving the shared position along so the others keep an even share.
-        for (var tried = 1UL; tried < count; tried++)
+        if (_others.Length == 0)
         {
-            var candidate = _endpoints[(int)((ulong)Interlocked.Increment(ref _next) % count)];
-            if (!candidate.Health.IsExcluded) return candidate.Pick();
+            return TryPick(_local, ref _nextLocal, out var only) ? only : PickAnyway(_local, ref _nextLocal);
         }
 
-        // Every endpoint is excluded: pick them all in turn (one more step, so the position still moves by one).
-        return _endpoints[(int)((ulong)Interlocked.Increment(ref _next) % count)].Pick();
+        if (_localPerMillion >= Million || _random(Million) < _localPerMillion)
+        {
+            if (TryPick(_local, ref _nextLocal, out var local))
+            {
+                if (_spill is { IsSpilling: true } back) back.LocalUsable();
+                return local;
+            }
+
+            // Every local endpoint is excluded: the others take the call (kube-proxy knows nothing of ejection; this
+            // is where the library does better than "all or nothing").
+            if (TryPick(_others, ref _nextOther, out var spilled))
+            {
+                _spill?.LocalExcluded(_others.Length);
+                return spilled;
+            }
+        }
+        else
+        {
+            if (TryPick(_others, ref _nextOther, out var other)) return other;
+            if (TryPick(_local, ref _nextLocal, out var local)) return local;
+        }
+
+        return PickAnyway(_local, ref _nextLocal);
     }
+
+    /// <summary>The next endpoint of the tier that is not excluded, moving the tier's shared position along so the
+    /// others keep an even share.</summary>
+    private static bool TryPick(BalancerInstruments.Endpoint[] tier, ref long next, out PickResult result)
+    {
+        var count = (ulong)tier.Length;
+        for (var tried = 0UL; tried < count; tried++)
+        {
+            var candidate = tier[(int)((ulong)Interlocked.Increment(ref next) % count)];
+            if (!candidate.Health.IsExcluded)
+            {
+                result = candidate.Pick();
+                return true;
+            }
+        }
+
+        result = null!;
+        return false;
+    }
+
+    /// <summary>Every endpoint is excluded: pick the tier's endpoints in turn anyway.</summary>
+    private static PickResult PickAnyway(BalancerInstruments.Endpoint[] tier, ref long next) =>
+        tier[(int)((ulong)Interlocked.Increment(ref next) % (ulong)tier.Length)].Pick();
 
     /// <summary>A health call goes to its endpoint even while excluded (its answer is how it returns), uncounted.</summary>
     private PickResult PickFor(string target)
     {
-        foreach (var endpoint in _endpoints)
+        foreach (var endpoint in _local)
+        {
+            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
+        }
+
+        foreach (var endpoint in _others)
         {
             if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
         }
@@ -66,5 +158,5 @@ internal sealed class RoundRobinPicker : SubchannelPicker
         return PickResult.ForFailure(new Status(StatusCode.Unavailable, $"Health check: {target} is not a ready endpoint."));
     }
 
-    public override string ToString() => string.Join(", ", _endpoints.Select(e => e.Subchannel.ToString()));
+    public override string ToString() => string.Join(", ", Endpoints.Select(e => e.Subchannel.ToString()));
 }

@@ -41,6 +41,10 @@ internal static class BalancerInstruments
     /// <c>UNKNOWN</c> or <c>UNIMPLEMENTED</c> (no health service).</summary>
     public const string HealthStatusTag = "k8slb.health.status";
 
+    /// <summary>Where the endpoint is relative to the client: <c>same_zone</c>, <c>other_zone</c> or <c>unknown</c>
+    /// (see <see cref="Topology.Locality"/>).</summary>
+    public const string LocalityTag = "k8slb.locality";
+
     /// <summary>Calls the picker sent to the endpoint.</summary>
     public static readonly Counter<long> Picks = Instrumentation.Meter.CreateCounter<long>(
         "k8slb.endpoint.picks",
@@ -257,6 +261,8 @@ internal static class BalancerInstruments
         private readonly string _address;
         private readonly object _port;
         private volatile KeyValuePair<string, object?>[] _tags;
+        private ServiceIdentity? _identity;
+        private string _locality = Topology.Locality.Unknown;
         private ConnectivityState _state = ConnectivityState.Idle;
         private bool _ready;
         private bool _healthChecked;
@@ -266,7 +272,8 @@ internal static class BalancerInstruments
             Subchannel = subchannel;
             _address = address.EndPoint.Host;
             _port = address.EndPoint.Port;
-            _tags = BuildTags(identity);
+            _identity = identity;
+            _tags = BuildTags();
             Live.AddOrUpdate(this, null);
             Untracked = PickResult.ForSubchannel(subchannel);
             Tracked = PickResult.ForSubchannel(subchannel, this);
@@ -302,7 +309,24 @@ internal static class BalancerInstruments
             set => Volatile.Write(ref _healthChecked, value);
         }
 
-        public void SetIdentity(ServiceIdentity? identity) => _tags = BuildTags(identity);
+        /// <summary>Sets the Service of the tags (called under the balancer's lock).</summary>
+        public void SetIdentity(ServiceIdentity? identity)
+        {
+            _identity = identity;
+            _tags = BuildTags();
+        }
+
+        /// <summary>Where the endpoint is relative to the client (<see cref="LocalityTag"/>; called under the balancer's lock).</summary>
+        public string Locality
+        {
+            get => _locality;
+            set
+            {
+                if (string.Equals(_locality, value, StringComparison.Ordinal)) return;
+                _locality = value;
+                _tags = BuildTags();
+            }
+        }
 
         /// <summary>Leaves the open-connections gauge (the subchannel is shut down).</summary>
         public void Close() => Live.Remove(this);
@@ -397,12 +421,13 @@ internal static class BalancerInstruments
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{_address}:{_port}");
 
-        private KeyValuePair<string, object?>[] BuildTags(ServiceIdentity? identity) =>
+        private KeyValuePair<string, object?>[] BuildTags() =>
         [
-            new(K8sLbTelemetry.ServiceNameTag, identity?.Service ?? string.Empty),
-            new(K8sLbTelemetry.NamespaceTag, identity?.Namespace ?? Instrumentation.UnknownNamespace),
+            new(K8sLbTelemetry.ServiceNameTag, _identity?.Service ?? string.Empty),
+            new(K8sLbTelemetry.NamespaceTag, _identity?.Namespace ?? Instrumentation.UnknownNamespace),
             new(PeerAddressTag, _address),
             new(PeerPortTag, _port),
+            new(LocalityTag, _locality),
         ];
 
         /// <summary>
