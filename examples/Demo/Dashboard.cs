@@ -8,7 +8,8 @@ namespace Demo;
 
 /// <summary>One row of the live table.</summary>
 /// <param name="Ejection">Outlier ejection (<see cref="DemoMetrics.Ejection"/>): ejected, readmitted or -.</param>
-internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0, string Ejection = "-");
+/// <param name="Zone">The endpoint's zone, marked "(local)" when it is the client's, or - when unknown.</param>
+internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0, string Ejection = "-", string Zone = "-");
 
 /// <summary>
 /// Shows the run: a live Spectre.Console view (a header with the run's status and the discovery status, a table of the
@@ -114,6 +115,7 @@ internal sealed class Dashboard
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumn("pod");
         table.AddColumn("address");
+        table.AddColumn("zone");
         table.AddColumn("endpoint state");
         table.AddColumn("in channel");
         table.AddColumn("ejection");
@@ -131,6 +133,7 @@ internal sealed class Dashboard
             table.AddRow(
                 Markup.Escape(row.Pod),
                 Markup.Escape(row.Address),
+                row.Zone.EndsWith("(local)", StringComparison.Ordinal) ? $"[green]{Markup.Escape(row.Zone)}[/]" : Markup.Escape(row.Zone),
                 state,
                 row.InChannel ? "[green]yes[/]" : "[grey]no[/]",
                 row.Ejection switch

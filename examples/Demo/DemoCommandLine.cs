@@ -54,6 +54,14 @@ internal static class DemoCommandLine
         var pods = Int("--pods", "n", "Initial pods, emulator only", 3, 2, 50);
         var callers = Int("--callers", "n", "Concurrent callers", 4, 1, 64);
         var ejectionTime = Int("--ejection-time", "seconds", "Emulator only: base ejection time of a failing pod (the library's default is 30)", 5, 1, 300);
+        var zone = Text("--zone", "zone", "Emulator only: the client's zone (pods are spread over zone-a, zone-b, zone-c)", "zone-a");
+        var topology = new Option<string>("--topology")
+        {
+            Description = "Topology routing: hints (kube-proxy's rules, the default), prefer-local or off",
+            HelpName = "mode",
+            DefaultValueFactory = _ => "hints",
+        };
+        topology.AcceptOnlyFromAmong("hints", "prefer-local", "off");
         var noUi = new Option<bool>("--no-ui") { Description = "Plain log lines instead of the live table (implied when output is redirected)" };
         var syncTimeout = Int("--sync-timeout", "seconds", "Real cluster: give up when discovery has not synchronized by then", 5, 1, 300);
         var kubeConfig = new Option<string>("--kubeconfig")
@@ -86,7 +94,7 @@ internal static class DemoCommandLine
             }
         });
 
-        var root = new RootCommand(Description) { duration, pods, callers, ejectionTime, noUi, kubeConfig, service, @namespace, port, syncTimeout };
+        var root = new RootCommand(Description) { duration, pods, callers, ejectionTime, zone, topology, noUi, kubeConfig, service, @namespace, port, syncTimeout };
         var parsed = root.Parse([.. args]);
 
         // Help (and the version) win over errors elsewhere on the line, as in dotnet and git.
@@ -112,6 +120,13 @@ internal static class DemoCommandLine
             Pods = parsed.GetValue(pods),
             Callers = parsed.GetValue(callers),
             EjectionTime = TimeSpan.FromSeconds(parsed.GetValue(ejectionTime)),
+            Zone = parsed.GetValue(zone)!,
+            Topology = parsed.GetValue(topology) switch
+            {
+                "prefer-local" => TopologyMode.PreferLocal,
+                "off" => TopologyMode.Off,
+                _ => TopologyMode.Hints,
+            },
             NoUi = parsed.GetValue(noUi) || outputRedirected,
             SyncTimeout = TimeSpan.FromSeconds(parsed.GetValue(syncTimeout)),
             KubeConfig = parsed.GetValue(kubeConfig),

@@ -18,6 +18,7 @@ internal sealed class DemoMetrics : IDisposable
     private readonly string _service;
     private readonly object _gate = new();
     private readonly ConcurrentDictionary<string, long> _picks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _localityPicks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<EjectionEvent>> _ejections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _readmissions = new(StringComparer.Ordinal);
@@ -65,7 +66,7 @@ internal sealed class DemoMetrics : IDisposable
         lock (_gate)
         {
             return string.Create(CultureInfo.InvariantCulture,
-                $"metrics: endpoints ready={Gauge("endpoints", "ready")} terminating={Gauge("endpoints", "serving_terminating")} unused={Gauge("unused", null)} ejected={Gauge("ejected", null)} | health={Health()} | resolver updates={_updates}, last event->channel {Last()}");
+                $"metrics: endpoints ready={Gauge("endpoints", "ready")} terminating={Gauge("endpoints", "serving_terminating")} unused={Gauge("unused", null)} ejected={Gauge("ejected", null)} | picks: {LocalityText()} | health={Health()} | resolver updates={_updates}, last event->channel {Last()}");
         }
     }
 
@@ -88,11 +89,21 @@ internal sealed class DemoMetrics : IDisposable
                 : string.Create(CultureInfo.InvariantCulture,
                     $"  resolver updates: {_updates}; watch event -> channel update: p50 {Percentile(sorted, 0.5):F2} ms, p99 {Percentile(sorted, 0.99):F2} ms, max {sorted[^1]:F2} ms ({sorted.Length} updates)"));
             output.WriteLine($"  API requests: {string.Join(", ", _requests.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}"))}");
+            output.WriteLine($"  calls picked by locality (k8slb.locality): {LocalityText()}");
             output.WriteLine($"  calls picked per endpoint: {string.Join(", ", _picks.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}");
         }
     }
 
     public void Dispose() => _listener.Dispose();
+
+    /// <summary>Picks by <c>k8slb.locality</c>: same_zone, other_zone, unknown, with the same-zone share.</summary>
+    public string LocalityText()
+    {
+        var total = _localityPicks.Values.Sum();
+        if (total == 0) return "none";
+        var parts = string.Join(", ", _localityPicks.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{parts} ({100.0 * _localityPicks.GetValueOrDefault("same_zone") / total:F0}% same zone)");
+    }
 
     private void Refresh()
     {
@@ -103,7 +114,7 @@ internal sealed class DemoMetrics : IDisposable
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var at = System.Diagnostics.Stopwatch.GetTimestamp();
-        string? service = null, state = null, reason = null, health = null, address = null, port = null, verb = null, outcome = null, ejection = null;
+        string? service = null, state = null, reason = null, health = null, address = null, port = null, verb = null, outcome = null, ejection = null, locality = null;
         foreach (var tag in tags)
         {
             var text = tag.Value?.ToString();
@@ -118,6 +129,7 @@ internal sealed class DemoMetrics : IDisposable
                 case "k8slb.api.verb": verb = text; break;
                 case "k8slb.api.outcome": outcome = text; break;
                 case "k8slb.ejection.reason": ejection = text; break;
+                case "k8slb.locality": locality = text; break;
             }
         }
 
@@ -126,6 +138,7 @@ internal sealed class DemoMetrics : IDisposable
         {
             case "k8slb.endpoint.picks" when address is not null:
                 _picks.AddOrUpdate(port is null ? address : $"{address}:{port}", (long)value, (_, v) => v + (long)value);
+                _localityPicks.AddOrUpdate(locality ?? "unknown", (long)value, (_, v) => v + (long)value);
                 break;
             case "k8slb.endpoint.ejections" when address is not null:
                 _ejections.GetOrAdd(port is null ? address : $"{address}:{port}", _ => new()).Enqueue(new EjectionEvent(at, ejection ?? "?"));

@@ -25,6 +25,13 @@ internal sealed record DemoOptions
     /// library's 30 s default so that the failing pod's readmission is seen in a short run.</summary>
     public TimeSpan EjectionTime { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Emulator mode: the client's zone (<c>--zone</c>); the pods are spread over zone-a, zone-b and zone-c in
+    /// turn. In a cluster the zone comes from K8SLB_ZONE, as in any client.</summary>
+    public string Zone { get; init; } = "zone-a";
+
+    /// <summary>How topology narrows the endpoints (<c>--topology</c>): the library's default, kube-proxy's hint rules.</summary>
+    public Reactive.K8sLb.TopologyMode Topology { get; init; } = Reactive.K8sLb.TopologyMode.Hints;
+
     /// <summary>Real-cluster mode: how long discovery may take to synchronize before the demo gives up.</summary>
     public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

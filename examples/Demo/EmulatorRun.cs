@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Greeter.Client;
 using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using Reactive.K8sLb;
 using Reactive.K8sLb.Testing;
 
@@ -27,7 +28,7 @@ internal static class EmulatorRun
         var load = new CallLoad();
         using var metrics = new DemoMetrics("greeter");
         Story? story = null;
-        var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load, metrics), () => Status(story!, load), metrics);
+        var dashboard = new Dashboard(options.NoUi, tracker, () => Rows(story!, service, servers.Port, tracker, load, metrics, options.Zone), () => Status(story!, load), metrics);
         story = new Story(emulator, service, servers, metrics, options.EjectionTime, dashboard.Log);
         story.Attach();
 
@@ -45,7 +46,13 @@ internal static class EmulatorRun
         // Outlier ejection with the library's defaults, but a shorter ejection time, so that the failing pod's
         // readmission comes within the run.
         var outlierDetection = new OutlierDetectionOptions { BaseEjectionTime = options.EjectionTime };
-        using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceConfig = NewestFirstRoundRobinConfig.DefaultServiceConfig(outlierDetection) });
+        // Topology: the emulated client runs in --zone; the pods carry zones, so the table shows which are local.
+        var policy = new NewestFirstRoundRobinConfig
+        {
+            OutlierDetection = outlierDetection,
+            Topology = new TopologyOptions { Mode = options.Topology, Zone = options.Zone },
+        };
+        using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { policy } } });
         using var subscription = tracker.Wrap(KubernetesDiscovery.Observe(config)).ApplyTo(channel);
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
@@ -84,7 +91,7 @@ internal static class EmulatorRun
     private static string Status(Story story, CallLoad load) =>
         $"step: {story.Current} | calls: {load.Total} | failed: {load.Failed}";
 
-    private static List<PodRow> Rows(Story story, EmulatedService service, int port, EndpointTracker tracker, CallLoad load, DemoMetrics metrics)
+    private static List<PodRow> Rows(Story story, EmulatedService service, int port, EndpointTracker tracker, CallLoad load, DemoMetrics metrics, string clientZone)
     {
         var inChannel = tracker.Current.ToHashSet();
         var published = service.Pods.ToDictionary(p => p.Name, StringComparer.Ordinal);
@@ -94,7 +101,9 @@ internal static class EmulatorRun
             var state = published.TryGetValue(pod.Key, out var p)
                 ? p.Terminating ? "terminating" : p.Ready ? "ready" : "not ready"
                 : "removed";
-            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port), metrics.Ejection(pod.Value, port));
+            var zone = story.ZoneOf(pod.Key);
+            var zoneText = string.Equals(zone, clientZone, StringComparison.Ordinal) ? $"{zone} (local)" : zone;
+            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port), metrics.Ejection(pod.Value, port), zoneText);
         })];
     }
 }

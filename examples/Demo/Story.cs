@@ -32,7 +32,10 @@ internal sealed class Story(
 
     private readonly ConcurrentQueue<WatchEventWritten> _events = new();
     private readonly List<StepRecord> _steps = [];
+    private static readonly string[] Zones = ["zone-a", "zone-b", "zone-c"];
+
     private readonly Dictionary<string, string> _ipByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _zoneByName = new(StringComparer.Ordinal);
 
     public string Current { get; private set; } = "starting";
 
@@ -68,7 +71,7 @@ internal sealed class Story(
         for (var i = 0; i < count; i++)
         {
             var (name, ip) = await StartServerAsync(cancellationToken).ConfigureAwait(false);
-            service.AddPod(ip, name: name);
+            service.AddPod(ip, name: name, zone: ZoneOf(name));
         }
 
         log($"start: {count} pods ready ({string.Join(", ", service.Pods.Select(p => p.Name))})");
@@ -87,7 +90,7 @@ internal sealed class Story(
         for (var i = 0; i < 2; i++) newPods.Add(await StartServerAsync(cancellationToken).ConfigureAwait(false));
         Measure($"scale to {service.Pods.Count + 2}", () => service.Batch(s =>
         {
-            foreach (var (name, ip) in newPods) s.AddPod(ip, name: name);
+            foreach (var (name, ip) in newPods) s.AddPod(ip, name: name, zone: ZoneOf(name));
         }), added: [.. newPods.Select(p => p.Name)], removed: []);
         await Task.Delay(slot, cancellationToken).ConfigureAwait(false);
 
@@ -98,7 +101,7 @@ internal sealed class Story(
         foreach (var oldPod in old)
         {
             var (name, ip) = await StartServerAsync(cancellationToken).ConfigureAwait(false);
-            Measure($"rollout: {name} ready", () => service.AddPod(ip, name: name), added: [name], removed: []);
+            Measure($"rollout: {name} ready", () => service.AddPod(ip, name: name, zone: ZoneOf(name)), added: [name], removed: []);
             await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
             Measure($"rollout: {oldPod.Name} terminating", () => service.SetTerminating(oldPod.Ip), added: [], removed: [oldPod.Name]);
             await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
@@ -219,10 +222,21 @@ internal sealed class Story(
             .Select(e => (long?)e.Timestamp)
             .Min();
 
+    /// <summary>The zone a pod was started in: zone-a, zone-b, zone-c in turn, as a Deployment spread over three zones.</summary>
+    public string ZoneOf(string name)
+    {
+        lock (_ipByName) return _zoneByName.GetValueOrDefault(name, "-");
+    }
+
     private async Task<(string Name, string Ip)> StartServerAsync(CancellationToken cancellationToken)
     {
         var pod = await servers.StartNextAsync(cancellationToken).ConfigureAwait(false);
-        lock (_ipByName) _ipByName[pod.Name] = pod.Ip;
+        lock (_ipByName)
+        {
+            _ipByName[pod.Name] = pod.Ip;
+            _zoneByName[pod.Name] = Zones[(_ipByName.Count - 1) % Zones.Length];
+        }
+
         return pod;
     }
 
