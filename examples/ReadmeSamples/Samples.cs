@@ -179,6 +179,32 @@ public static class Samples
         });
     }
 
+    /// <summary>README: "Zone- and node-aware routing".</summary>
+    public static void PreferLocalTopology()
+    {
+        using var zonedChannel = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceConfig = new ServiceConfig
+            {
+                LoadBalancingConfigs =
+                {
+                    new NewestFirstRoundRobinConfig
+                    {
+                        Topology = new TopologyOptions { Mode = TopologyMode.PreferLocal }, // zone from K8SLB_ZONE
+                    },
+                },
+            },
+        });
+    }
+
+    /// <summary>README: "Zone- and node-aware routing" (zone from the Node object).</summary>
+    public static async Task<TopologyOptions> TopologyFromNode(k8s.IKubernetes kubernetes)
+    {
+        var zone = await TopologyOptions.ZoneOfNodeAsync(kubernetes); // node from K8SLB_NODE_NAME
+        var nodeTopology = new TopologyOptions { Zone = zone };
+        return nodeTopology;
+    }
+
     /// <summary>README: "Health-aware balancing: outlier ejection" (k8s:/// clients).</summary>
     public static void OutlierEjectionForK8sAddresses(IServiceCollection services)
     {
