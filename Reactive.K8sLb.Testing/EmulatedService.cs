@@ -8,11 +8,16 @@ namespace Reactive.K8sLb.Testing;
 /// <summary>
 /// A Service and its pods, published as EndpointSlices the way the real EndpointSlice controller does: at most
 /// <see cref="KubernetesApiEmulatorOptions.MaxEndpointsPerSlice"/> endpoints per slice, one slice set per address family,
-/// an empty placeholder slice while the Service has no endpoints. Every change writes each touched slice once (one
-/// resourceVersion per slice) and notifies matching watchers. All members are thread-safe.
+/// an empty placeholder slice while the Service has no endpoints, topology hints as <see cref="TrafficDistribution"/> asks.
+/// Every change writes each touched slice once (one resourceVersion per slice) and notifies matching watchers. All members
+/// are thread-safe.
 /// </summary>
 public sealed class EmulatedService
 {
+    private const string PreferClose = "PreferClose";
+    private const string PreferSameZone = "PreferSameZone";
+    private const string PreferSameNode = "PreferSameNode";
+
     private readonly ObjectStore _store;
     private readonly NameGenerator _names;
     private readonly int _maxPerSlice;
@@ -21,6 +26,7 @@ public sealed class EmulatedService
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly List<string> _writeOrder = [];
     private int _batchDepth;
+    private string? _trafficDistribution;
 
     internal EmulatedService(ObjectStore store, NameGenerator names, int maxPerSlice, string @namespace, string name, IReadOnlyList<EmulatedServicePort> ports)
     {
@@ -69,6 +75,50 @@ public sealed class EmulatedService
             lock (_store.Gate)
             {
                 return [.. _slices.Select(s => s.Name)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Gets or sets the Service's <c>spec.trafficDistribution</c>: <see langword="null"/> (not set, the default),
+    /// <c>"PreferClose"</c>, <c>"PreferSameZone"</c> or <c>"PreferSameNode"</c>. Setting it rewrites, once each, the slices
+    /// whose hints change, with the hints the EndpointSlice controller writes: every ready endpoint gets
+    /// <c>hints.forZones</c> = its own zone (when it has one) and, for <c>"PreferSameNode"</c> only, <c>hints.forNodes</c> =
+    /// its own node (when it has one); not-ready endpoints and endpoints with neither get no hints, and so does every
+    /// endpoint while the value is <see langword="null"/>. Hints follow every later change (pods added, readiness).
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is not one of those above.</exception>
+    public string? TrafficDistribution
+    {
+        get
+        {
+            lock (_store.Gate)
+            {
+                return _trafficDistribution;
+            }
+        }
+
+        set
+        {
+            if (value is not (null or PreferClose or PreferSameZone or PreferSameNode))
+            {
+                throw new ArgumentException(
+                    $"TrafficDistribution must be null, \"{PreferClose}\", \"{PreferSameZone}\" or \"{PreferSameNode}\"; got \"{value}\".",
+                    nameof(TrafficDistribution));
+            }
+
+            lock (_store.Gate)
+            {
+                var before = _pods.Select(p => (Pod: p, Hint: HintOf(p))).ToList();
+                _trafficDistribution = value;
+
+                // Like the controller's needsUpdate: only slices with a missing or stale hint are written.
+                foreach (var (pod, hint) in before.Where(b => HintOf(b.Pod) != b.Hint))
+                {
+                    Touch(pod.Slice);
+                }
+
+                Flush();
             }
         }
     }
@@ -142,6 +192,28 @@ public sealed class EmulatedService
             (pod.Ready, pod.Serving, pod.Terminating) = (ready, serving, terminating);
             Touch(pod.Slice);
             Flush();
+        }
+    }
+
+    /// <summary>
+    /// Makes the controller write a pod's endpoint without hints whatever <see cref="TrafficDistribution"/> says (as a
+    /// controller in the middle of an update, or another controller, would), or, with <paramref name="omit"/>
+    /// <see langword="false"/>, write its hints again. Writes its slice only if the endpoint changes.
+    /// </summary>
+    /// <param name="ip">The pod IP.</param>
+    /// <param name="omit"><see langword="true"/> to omit the endpoint's hints, <see langword="false"/> to write them again.</param>
+    public void OmitHints(string ip, bool omit = true)
+    {
+        lock (_store.Gate)
+        {
+            var pod = Require(ip);
+            var before = HintOf(pod);
+            pod.OmitHints = omit;
+            if (HintOf(pod) != before)
+            {
+                Touch(pod.Slice);
+                Flush();
+            }
         }
     }
 
@@ -304,6 +376,33 @@ public sealed class EmulatedService
     private static EmulatedPod Snapshot(PodState p) =>
         new(p.Ip, p.Name, p.Ready, p.Serving, p.Terminating, p.Zone, p.Node, p.Slice.Name);
 
+    /// <summary>
+    /// The hint the EndpointSlice controller gives an endpoint, as kubernetes/kubernetes
+    /// staging/src/k8s.io/endpointslice/trafficdist/trafficdist.go (preferCloseHeuristic.update, defaultHeuristic) does:
+    /// no trafficDistribution (or one it does not know) clears every hint; PreferClose, PreferSameZone and PreferSameNode
+    /// give each ready endpoint a zone hint for its own zone if it has one, and PreferSameNode also a node hint for its
+    /// own node if it has one; with neither, no hints. update() skips not-ready endpoints, and the controller rebuilds an
+    /// endpoint without hints whenever its pod changes, so a not-ready endpoint carries none.
+    /// </summary>
+    private (string? Zone, string? Node)? HintOf(PodState p)
+    {
+        if (_trafficDistribution is null || !p.Ready || p.OmitHints)
+        {
+            return null;
+        }
+
+        var node = _trafficDistribution == PreferSameNode ? p.Node : null;
+        return p.Zone is null && node is null ? null : (p.Zone, node);
+    }
+
+    private V1EndpointHints? RenderHints(PodState p) => HintOf(p) is { } hint
+        ? new V1EndpointHints
+        {
+            ForZones = hint.Zone is null ? null : [new V1ForZone { Name = hint.Zone }],
+            ForNodes = hint.Node is null ? null : [new V1ForNode { Name = hint.Node }],
+        }
+        : null;
+
     private PodState? Find(string ip) => _pods.Find(p => p.Ip == ip);
 
     private PodState Require(string ip) =>
@@ -382,6 +481,7 @@ public sealed class EmulatedService
         {
             Addresses = [p.Ip],
             Conditions = new V1EndpointConditions { Ready = p.Ready, Serving = p.Serving, Terminating = p.Terminating },
+            Hints = RenderHints(p),
             NodeName = p.Node,
             Zone = p.Zone,
             TargetRef = new V1ObjectReference { Kind = "Pod", NamespaceProperty = Namespace, Name = p.Name, Uid = p.Uid },
@@ -409,6 +509,8 @@ public sealed class EmulatedService
         public string? Zone { get; init; }
 
         public string? Node { get; init; }
+
+        public bool OmitHints { get; set; }
     }
 
     private sealed class SliceState(string name, string family)

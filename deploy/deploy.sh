@@ -22,6 +22,7 @@ mode="all"
 variant=""
 context=""
 cluster_rbac="false"
+node_rbac="false"
 rollout_timeout="180s"
 job_timeout_seconds=300
 
@@ -32,12 +33,13 @@ Usage: $(basename "$0") [options]
 Options:
   --build-only         Build (and with --registry, push) the images; do not deploy.
   --deploy-only        Deploy and run the client Job; do not build.
-  --cleanup            Delete the demo (namespace ${NAMESPACE} and the optional cluster RBAC), then exit.
+  --cleanup            Delete the demo (namespace ${NAMESPACE} and the optional cluster and node RBAC), then exit.
   --registry REG       Image registry prefix, e.g. ghcr.io/me (images REG/greeter-server, REG/greeter-client).
                        Images are pushed after the build when a registry is given.
   --tag TAG            Image tag (default: latest).
   --chiseled           Build the Ubuntu chiseled images instead of the Alpine ones.
   --cluster-rbac       Also apply deploy/rbac-cluster.yaml (cross-namespace discovery).
+  --node-rbac          Also apply deploy/rbac-nodes.yaml (get on nodes, for a client reading its zone from its Node).
   --context CTX        kubectl context to use (default: the current context).
   -h, --help           Show this help.
 USAGE
@@ -55,6 +57,7 @@ while [[ $# -gt 0 ]]; do
     --tag) [[ $# -ge 2 ]] || die "--tag needs a value"; tag="$2"; shift ;;
     --chiseled) variant=".chiseled" ;;
     --cluster-rbac) cluster_rbac="true" ;;
+    --node-rbac) node_rbac="true" ;;
     --context) [[ $# -ge 2 ]] || die "--context needs a value"; context="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -155,6 +158,10 @@ deploy() {
     log "Applying cluster-wide RBAC"
     kube apply -f "${SCRIPT_DIR}/rbac-cluster.yaml"
   fi
+  if [[ "${node_rbac}" == "true" ]]; then
+    log "Applying node RBAC"
+    kube apply -f "${SCRIPT_DIR}/rbac-nodes.yaml"
+  fi
 
   log "Waiting for deployment/${DEPLOYMENT} to roll out"
   kube -n "${NAMESPACE}" rollout status "deployment/${DEPLOYMENT}" --timeout="${rollout_timeout}"
@@ -185,6 +192,7 @@ cleanup() {
   require kubectl
   log "Deleting the demo"
   kube delete -f "${SCRIPT_DIR}/rbac-cluster.yaml" --ignore-not-found
+  kube delete -f "${SCRIPT_DIR}/rbac-nodes.yaml" --ignore-not-found
   kube delete -k "${SCRIPT_DIR}" --ignore-not-found --wait=true
 }
 

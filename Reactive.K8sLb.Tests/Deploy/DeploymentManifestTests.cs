@@ -16,6 +16,8 @@ public sealed class DeploymentManifestTests
 {
     private const string ClusterRbacFile = "rbac-cluster.yaml";
 
+    private const string NodeRbacFile = "rbac-nodes.yaml";
+
     /// <summary>Every manifest file under deploy/ and the object types it must contain, in order.</summary>
     private static readonly Dictionary<string, Type[]> ExpectedManifestTypes = new(StringComparer.Ordinal)
     {
@@ -25,6 +27,7 @@ public sealed class DeploymentManifestTests
         ["client-job.yaml"] = [typeof(V1Job)],
         ["rbac.yaml"] = [typeof(V1ServiceAccount), typeof(V1Role), typeof(V1RoleBinding)],
         [ClusterRbacFile] = [typeof(V1ClusterRole), typeof(V1ClusterRoleBinding)],
+        [NodeRbacFile] = [typeof(V1ClusterRole), typeof(V1ClusterRoleBinding)],
     };
 
     private static readonly Lazy<string> LazyRepoRoot = new(FindRepoRoot);
@@ -72,14 +75,15 @@ public sealed class DeploymentManifestTests
     }
 
     [Test]
-    public void Kustomization_ListsEveryManifestExceptTheOptInClusterRbac()
+    public void Kustomization_ListsEveryManifestExceptTheOptInRbac()
     {
-        var root = (YamlMappingNode)LoadYaml(Path.Combine(DeployDir, "kustomization.yaml"));
-        var resources = ((YamlSequenceNode)root.Children[new YamlScalarNode("resources")])
-            .Children.Select(node => ((YamlScalarNode)node).Value)
-            .ToList();
+        Assert.That(KustomizationResources(), Is.EquivalentTo(ExpectedManifestTypes.Keys.Where(k => k is not (ClusterRbacFile or NodeRbacFile))));
+    }
 
-        Assert.That(resources, Is.EquivalentTo(ExpectedManifestTypes.Keys.Where(k => k != ClusterRbacFile)));
+    [Test]
+    public void Kustomization_DoesNotIncludeTheOptInNodeRbac()
+    {
+        Assert.That(KustomizationResources(), Does.Not.Contain(NodeRbacFile));
     }
 
     // ---- RBAC --------------------------------------------------------------------------------------------------
@@ -131,6 +135,37 @@ public sealed class DeploymentManifestTests
     }
 
     [Test]
+    public void NodeClusterRole_GrantsOnlyGetOnNodes()
+    {
+        var rule = Single<V1ClusterRole>(NodeRbacFile).Rules.Single();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(rule.ApiGroups, Is.EqualTo(new[] { string.Empty }));
+            Assert.That(rule.Resources, Is.EqualTo(new[] { "nodes" }));
+            Assert.That(rule.Verbs, Is.EqualTo(new[] { "get" }));
+            Assert.That(rule.ResourceNames, Is.Null.Or.Empty);
+            Assert.That(rule.NonResourceURLs, Is.Null.Or.Empty);
+        }
+    }
+
+    [Test]
+    public void NodeClusterRoleBinding_BindsOnlyTheClientServiceAccountToTheNodeReader()
+    {
+        var account = Single<V1ServiceAccount>("rbac.yaml");
+        var role = Single<V1ClusterRole>(NodeRbacFile);
+        var binding = Single<V1ClusterRoleBinding>(NodeRbacFile);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(binding.RoleRef.Kind, Is.EqualTo("ClusterRole"));
+            Assert.That(binding.RoleRef.Name, Is.EqualTo(role.Metadata.Name));
+            Assert.That(binding.Subjects, Has.Count.EqualTo(1));
+            Assert.That(binding.Subjects, Has.All.Matches<Rbacv1Subject>(s => BindsAccount(s, account)));
+        }
+    }
+
+    [Test]
     public void Job_RunsAsTheBoundServiceAccount()
     {
         var account = Single<V1ServiceAccount>("rbac.yaml");
@@ -174,6 +209,25 @@ public sealed class DeploymentManifestTests
         Assert.That(
             service.Spec.Ports,
             Has.Some.Matches<V1ServicePort>(p => p!.Name == grpcPort || p.Port.ToString(CultureInfo.InvariantCulture) == grpcPort));
+    }
+
+    [TestCase("K8SLB_ZONE", "metadata.labels['topology.kubernetes.io/zone']")]
+    [TestCase("K8SLB_NODE_NAME", "spec.nodeName")]
+    public void Job_Location_ComesFromDownwardApi(string name, string fieldPath)
+    {
+        var variable = JobEnv(name);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(variable.ValueFrom?.FieldRef?.FieldPath, Is.EqualTo(fieldPath));
+            Assert.That(variable.Value, Is.Null);
+        }
+    }
+
+    [Test]
+    public void Service_TrafficDistribution_IsPreferSameZone()
+    {
+        Assert.That(Single<V1Service>("server-service.yaml").Spec.TrafficDistribution, Is.EqualTo("PreferSameZone"));
     }
 
     [TestCase("REQUEST_COUNT")]
@@ -446,6 +500,14 @@ public sealed class DeploymentManifestTests
         using var reader = new StringReader(File.ReadAllText(path));
         stream.Load(reader);
         return stream.Documents.Single().RootNode;
+    }
+
+    private static List<string?> KustomizationResources()
+    {
+        var root = (YamlMappingNode)LoadYaml(Path.Combine(DeployDir, "kustomization.yaml"));
+        return ((YamlSequenceNode)root.Children[new YamlScalarNode("resources")])
+            .Children.Select(node => ((YamlScalarNode)node).Value)
+            .ToList();
     }
 
     private static bool GrantsEndpointSliceListAndWatch(V1PolicyRule? rule) =>
