@@ -12,7 +12,7 @@ namespace Reactive.K8sLb;
 /// excluded they are all picked, so calls keep somewhere to go.</para>
 /// <para>Only channels whose connections the library can reach send health checks: <see cref="BalancedChannel"/>. A
 /// <c>k8s:///</c> channel built with <c>GrpcChannel.ForAddress</c> logs a warning and checks nothing (the policy has no
-/// way to start calls on a channel it does not own). Set through <see cref="NewestFirstRoundRobinConfig.HealthCheck"/>.</para>
+/// way to start calls on a channel it does not own). Set through <see cref="BalancingPolicyConfig.HealthCheck"/>.</para>
 /// </summary>
 public sealed class ActiveHealthCheckOptions
 {
@@ -51,7 +51,7 @@ public sealed class ActiveHealthCheckOptions
     }
 
     /// <summary>Checks the rules between fields (it runs when the options are given to
-    /// <see cref="NewestFirstRoundRobinConfig.HealthCheck"/>).</summary>
+    /// <see cref="BalancingPolicyConfig.HealthCheck"/>).</summary>
     /// <exception cref="ArgumentException"><see cref="MaxBackoff"/> is less than <see cref="InitialBackoff"/>.</exception>
     public void Validate()
     {

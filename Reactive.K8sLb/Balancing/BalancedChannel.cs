@@ -29,7 +29,7 @@ namespace Reactive.K8sLb;
 /// channel is Ready (grpc/grpc-dotnet#1860). The resolver always reports the full set, conflating bursts into one
 /// update of the channel. The default policy ejects, for a while, a pod whose calls fail while it is listed ready
 /// (<see cref="OutlierDetectionOptions"/>); the channel's call invoker reports every call's final status to it. With
-/// <see cref="NewestFirstRoundRobinConfig.HealthCheck"/> on, it also watches each ready pod's <c>grpc.health.v1</c>
+/// <see cref="BalancingPolicyConfig.HealthCheck"/> on, it also watches each ready pod's <c>grpc.health.v1</c>
 /// health service over the pod's connection and sends no calls to a pod that is not SERVING
 /// (<see cref="ActiveHealthCheckOptions"/>).
 /// </remarks>
@@ -110,7 +110,7 @@ public sealed class BalancedChannel : ChannelBase, IDisposable
 
         // The channel's own policy factory: its balancers send their health checks through this channel.
         var healthChannel = new HealthCheckChannel();
-        channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider, new NewestFirstRoundRobinBalancerFactory(healthChannel));
+        channelOptions.ServiceProvider = new CompositeServiceProvider(new SinkResolverFactory(resolver), options?.ServiceProvider, [new NewestFirstRoundRobinBalancerFactory(healthChannel), new LeastRequestBalancerFactory(healthChannel), new PeakEwmaBalancerFactory(healthChannel)]);
         var channel = GrpcChannel.ForAddress(new Uri(target), channelOptions);
         healthChannel.Invoker = channel.CreateCallInvoker();
         return new BalancedChannel(target, channel, resolver, loggerFactory, reportOutcomes: !RetriesOrHedges(channelOptions.ServiceConfig));

@@ -15,7 +15,8 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="KubernetesResolverFactory"/> as a <see cref="ResolverFactory"/> and
-    /// <see cref="NewestFirstRoundRobinBalancerFactory"/> as a <see cref="LoadBalancerFactory"/>, so channels whose
+    /// the library's policies (<see cref="NewestFirstRoundRobinBalancerFactory"/>, <see cref="LeastRequestBalancerFactory"/>,
+    /// <see cref="PeakEwmaBalancerFactory"/>) as <see cref="LoadBalancerFactory"/>s, so channels whose
     /// <c>GrpcChannelOptions.ServiceProvider</c> is this provider (gRPC clients from <c>AddGrpcClient</c> get it
     /// automatically) resolve <c>k8s:///service[.namespace][:port]</c> addresses. The settings are the options type
     /// <see cref="KubernetesLoadBalancingOptions"/>: every call's <paramref name="configure"/> is applied in order
@@ -38,6 +39,8 @@ public static class KubernetesLoadBalancingServiceCollectionExtensions
             provider.GetService<ILoggerFactory>(),
             provider.GetService<IKubernetes>())));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, NewestFirstRoundRobinBalancerFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, LeastRequestBalancerFactory>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<LoadBalancerFactory, PeakEwmaBalancerFactory>());
         return services;
     }
 

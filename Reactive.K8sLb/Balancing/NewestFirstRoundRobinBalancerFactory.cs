@@ -20,13 +20,13 @@ namespace Reactive.K8sLb;
 /// and gRFC A94's <c>grpc.subchannel.connection_attempts_succeeded</c>, <c>connection_attempts_failed</c>,
 /// <c>disconnections</c> and <c>open_connections</c>. A pick allocates nothing, whether or not anyone listens.</para>
 /// <para>Outlier ejection (<see cref="OutlierDetectionOptions"/>, on by default, set through
-/// <see cref="NewestFirstRoundRobinConfig.OutlierDetection"/>): an endpoint whose calls fail stops receiving calls for a
+/// <see cref="BalancingPolicyConfig.OutlierDetection"/>): an endpoint whose calls fail stops receiving calls for a
 /// while, reported as <c>k8slb.endpoint.ejections</c> (by <c>k8slb.ejection.reason</c>), <c>k8slb.endpoint.readmissions</c>
 /// and <c>k8slb.endpoints.ejected</c>, and logged with the evidence. The final status of a call is seen when it goes
 /// through <see cref="BalancedChannel"/>'s call invoker; otherwise only what grpc-dotnet shows the policy (transport
 /// errors when the response headers are awaited) counts.</para>
 /// <para>Active health checking (<see cref="ActiveHealthCheckOptions"/>, off by default, set through
-/// <see cref="NewestFirstRoundRobinConfig.HealthCheck"/>; <see cref="BalancedChannel"/> only): an endpoint whose
+/// <see cref="BalancingPolicyConfig.HealthCheck"/>; <see cref="BalancedChannel"/> only): an endpoint whose
 /// <c>grpc.health.v1</c> health service says it is not SERVING receives no calls, reported as
 /// <c>k8slb.endpoint.health_transitions</c> (by <c>k8slb.health.status</c>) and <c>k8slb.endpoints.not_serving</c>.</para>
 /// </summary>
@@ -50,15 +50,5 @@ public sealed class NewestFirstRoundRobinBalancerFactory : LoadBalancerFactory
     public override string Name => PolicyName;
 
     /// <inheritdoc />
-    public override LoadBalancer Create(LoadBalancerOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return new NewestFirstRoundRobinBalancer(
-            options.Controller,
-            options.LoggerFactory,
-            NewestFirstRoundRobinConfig.PolicyOf(options.Configuration),
-            healthPolicy: NewestFirstRoundRobinConfig.HealthPolicyOf(options.Configuration),
-            healthChannel: _healthChannel,
-            topology: NewestFirstRoundRobinConfig.TopologyPolicyOf(options.Configuration));
-    }
+    public override LoadBalancer Create(LoadBalancerOptions options) => LibraryBalancers.Create(options, _healthChannel, picking: null);
 }

@@ -23,7 +23,7 @@ namespace Reactive.K8sLb;
 /// server that never answered); application statuses (<c>NotFound</c>, <c>InvalidArgument</c>, ...) and calls the
 /// caller cancelled never count. Values that break their rule throw when set, naming the field;
 /// <see cref="Validate"/> checks the whole (it runs when the options are given to
-/// <see cref="NewestFirstRoundRobinConfig.OutlierDetection"/>).</para>
+/// <see cref="BalancingPolicyConfig.OutlierDetection"/>).</para>
 /// </summary>
 public sealed class OutlierDetectionOptions
 {

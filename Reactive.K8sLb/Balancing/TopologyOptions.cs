@@ -5,7 +5,7 @@ namespace Reactive.K8sLb;
 /// <summary>
 /// Zone- and node-aware routing of the library's balancing policies: where the client runs (<see cref="Zone"/>,
 /// <see cref="NodeName"/>, by default from the environment a Pod gets through the Downward API) and how that narrows
-/// the endpoints calls go to (<see cref="Mode"/>). Set through <see cref="NewestFirstRoundRobinConfig.Topology"/>.
+/// the endpoints calls go to (<see cref="Mode"/>). Set through <see cref="BalancingPolicyConfig.Topology"/>.
 /// <para>The endpoints' side comes from their EndpointSlices: <c>zone</c>, <c>nodeName</c> and the hints the
 /// EndpointSlice controller writes for a Service with <c>trafficDistribution</c> (<c>PreferSameZone</c>,
 /// <c>PreferSameNode</c>, or the older <c>PreferClose</c>). Every change of the endpoint set is judged again from

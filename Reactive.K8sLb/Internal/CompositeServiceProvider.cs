@@ -4,18 +4,21 @@ namespace Reactive.K8sLb.Internal;
 
 /// <summary>
 /// A service provider that adds one <see cref="ResolverFactory"/> in front of the user's provider (if any), and the
-/// newest-first round-robin <see cref="LoadBalancerFactory"/> unless the user's provider has one of that name: the
-/// channel asks for <c>IEnumerable&lt;ResolverFactory&gt;</c> and <c>IEnumerable&lt;LoadBalancerFactory&gt;</c>; every
-/// other service comes from the user's provider.
+/// library's <see cref="LoadBalancerFactory"/>s (<c>newest_first_round_robin</c>, <c>least_request</c>,
+/// <c>peak_ewma</c>) unless the user's provider has a policy of that name: the channel asks for
+/// <c>IEnumerable&lt;ResolverFactory&gt;</c> and <c>IEnumerable&lt;LoadBalancerFactory&gt;</c>; every other service
+/// comes from the user's provider.
 /// </summary>
 /// <param name="factory">The resolver factory.</param>
 /// <param name="inner">The user's provider.</param>
-/// <param name="newestFirst">The policy factory to add, or <see langword="null"/> for a shared one without health checking.</param>
-internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner, LoadBalancerFactory? newestFirst = null) : IServiceProvider
+/// <param name="policies">The channel's own policy factories (they can health-check through the channel), or
+/// <see langword="null"/> for shared ones without health checking.</param>
+internal sealed class CompositeServiceProvider(ResolverFactory factory, IServiceProvider? inner, IReadOnlyList<LoadBalancerFactory>? policies = null) : IServiceProvider
 {
-    private static readonly LoadBalancerFactory SharedNewestFirst = new NewestFirstRoundRobinBalancerFactory();
+    private static readonly LoadBalancerFactory[] SharedPolicies =
+        [new NewestFirstRoundRobinBalancerFactory(), new LeastRequestBalancerFactory(), new PeakEwmaBalancerFactory()];
 
-    private LoadBalancerFactory NewestFirst => newestFirst ?? SharedNewestFirst;
+    private IReadOnlyList<LoadBalancerFactory> Policies => policies ?? SharedPolicies;
 
     public object? GetService(Type serviceType)
     {
@@ -24,12 +27,16 @@ internal sealed class CompositeServiceProvider(ResolverFactory factory, IService
         {
             var others = inner?.GetService(serviceType) as IEnumerable<LoadBalancerFactory> ?? [];
 
-            // The channel's own factory (it can health-check through the channel) replaces this library's shared one
-            // that a container may hold (AddKubernetesLoadBalancing registers it); a different policy of that name wins.
-            if (newestFirst is not null) others = others.Where(f => f is not NewestFirstRoundRobinBalancerFactory);
-            return others.Any(f => string.Equals(f.Name, NewestFirst.Name, StringComparison.OrdinalIgnoreCase))
-                ? others.ToArray()
-                : others.Append(NewestFirst).ToArray();
+            // The channel's own factories replace this library's shared ones that a container may hold
+            // (AddKubernetesLoadBalancing registers them); a different policy of the same name wins.
+            if (policies is not null) others = others.Where(f => !IsLibraryFactory(f));
+            var result = others.ToList();
+            foreach (var policy in Policies)
+            {
+                if (!result.Any(f => string.Equals(f.Name, policy.Name, StringComparison.OrdinalIgnoreCase))) result.Add(policy);
+            }
+
+            return result.ToArray();
         }
 
         if (serviceType == typeof(IEnumerable<ResolverFactory>))
@@ -41,4 +48,7 @@ internal sealed class CompositeServiceProvider(ResolverFactory factory, IService
         if (serviceType == typeof(ResolverFactory)) return factory;
         return inner?.GetService(serviceType);
     }
+
+    private static bool IsLibraryFactory(LoadBalancerFactory factory) =>
+        factory is NewestFirstRoundRobinBalancerFactory or LeastRequestBalancerFactory or PeakEwmaBalancerFactory;
 }

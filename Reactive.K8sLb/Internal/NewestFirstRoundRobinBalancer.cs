@@ -5,6 +5,7 @@ using Grpc.Net.Client.Balancer;
 using Microsoft.Extensions.Logging;
 using Reactive.K8sLb.Internal.Ejection;
 using Reactive.K8sLb.Internal.HealthChecking;
+using Reactive.K8sLb.Internal.LoadAware;
 using Reactive.K8sLb.Internal.Telemetry;
 using Reactive.K8sLb.Internal.Topology;
 
@@ -59,6 +60,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     private readonly CallInvoker? _healthInvoker;
     private readonly HealthReporter? _healthReports;
     private readonly TopologyPolicy _topology;
+    private readonly PickingPolicy? _picking;
+    private readonly SlowStartPolicy? _slowStart;
+    private readonly Func<long> _ticks;
     private readonly LocalSpillReporter _spill;
     private TopologyDecision? _decision;
     private string? _routing;
@@ -82,14 +86,20 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
     /// <param name="healthChannel">The channel health calls go through; without one (a <c>k8s:///</c> channel the user
     /// built) health checking is off, with a warning.</param>
     /// <param name="topology">Zone- and node-aware routing; <see langword="null"/> for none.</param>
-    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null, HealthCheckPolicy? healthPolicy = null, HealthCheckChannel? healthChannel = null, TopologyPolicy? topology = null)
+    /// <param name="picking">Load-aware picking (<c>least_request</c>, <c>peak_ewma</c>); <see langword="null"/> for
+    /// newest-first round robin.</param>
+    /// <param name="slowStart">Slow start of endpoints that join a running set; <see langword="null"/> for none.</param>
+    public NewestFirstRoundRobinBalancer(IChannelControlHelper controller, ILoggerFactory loggerFactory, OutlierPolicy? outlierPolicy = null, IScheduler? clock = null, Func<int, int>? random = null, HealthCheckPolicy? healthPolicy = null, HealthCheckChannel? healthChannel = null, TopologyPolicy? topology = null, PickingPolicy? picking = null, SlowStartPolicy? slowStart = null)
     {
+        _picking = picking;
+        _slowStart = slowStart;
         _topology = topology ?? new TopologyPolicy(TopologyMode.Off, null, null, null);
         _controller = controller;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger(LoggerCategory);
         _clock = clock ?? DefaultScheduler.Instance;
         _random = random ?? Random.Shared.Next;
+        _ticks = () => _clock.Now.UtcTicks;
         _spill = new LocalSpillReporter(_logger);
         if (outlierPolicy is not null)
         {
@@ -248,6 +258,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             var subchannel = _controller.CreateSubchannel(new SubchannelOptions([address]));
             var telemetry = new BalancerInstruments.Endpoint(subchannel, address, _identity);
             if (_detector is not null) telemetry.Detect(_detector);
+            if (_picking is { } picking) telemetry.TrackLoad(new EndpointLoad(picking.DefaultRttTicks, picking.DecayTicks, now.UtcTicks), _ticks);
             var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
             if (_healthPolicy is not null) fresh.HealthWatcher = new HealthWatcher(telemetry, _healthPolicy, _healthInvoker!, _clock, _healthReports!);
             subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
@@ -272,6 +283,10 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             // Recorded for removed subchannels too: their shutdown ends a connection (gRFC A94's disconnections).
             entry.Telemetry.OnStateChanged(state.State, state.Status);
             if (_disposed || entry.Removed) return;
+
+            // Slow start counts from the moment a connection is ready, for endpoints that join a running set (the first
+            // ones start at full weight: there is nobody to take their share).
+            if (state.State == ConnectivityState.Ready && entry.State != ConnectivityState.Ready) entry.Telemetry.ReadySince = _hadReadyPicker ? _clock.Now.UtcTicks : 0;
             entry.State = state.State;
             _detector?.SetReady(entry.Telemetry.Health, state.State == ConnectivityState.Ready);
             entry.HealthWatcher?.SetReady(state.State == ConnectivityState.Ready);
@@ -336,8 +351,27 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _pickerEndpoints = endpoints;
         _pickerLocalShare = localShare;
         _pickerLocalCount = local.Count;
-        var preferNew = _hadReadyPicker;
+        // Slow start and newest-first ask for opposite things: with slow start on, a new endpoint does not jump the queue.
+        var preferNew = _hadReadyPicker && _slowStart is null;
         _hadReadyPicker = true;
+        if (_picking is { } picking)
+        {
+            foreach (var entry in local) entry.IsNew = false;
+            foreach (var entry in others) entry.IsNew = false;
+            Report(ConnectivityState.Ready, new LoadAwarePicker(
+                endpoints.AsSpan(0, local.Count).ToArray(),
+                endpoints.AsSpan(local.Count).ToArray(),
+                localShare,
+                picking.Measure,
+                picking.Choices,
+                _random,
+                _ticks,
+                _slowStart,
+                _spill,
+                routesHealthChecks: _healthPolicy is not null));
+            return;
+        }
+
         Report(ConnectivityState.Ready, new RoundRobinPicker(
             endpoints.AsSpan(0, local.Count).ToArray(),
             StartIndex(local, preferNew),

@@ -125,6 +125,43 @@ internal static class BalancerInstruments
             ObserveNotServing,
             unit: "{endpoint}",
             description: "For health-checked endpoints: 1 while the endpoint's health check says it is not SERVING (it receives no calls), else 0.");
+        Instrumentation.Meter.CreateObservableUpDownCounter(
+            "k8slb.endpoint.outstanding_calls",
+            ObserveOutstanding,
+            unit: "{call}",
+            description: "Under a load-aware policy (least_request, peak_ewma): calls started on the endpoint whose response headers have not arrived yet.");
+        Instrumentation.Meter.CreateObservableGauge(
+            "k8slb.endpoint.latency_estimate",
+            ObserveLatencyEstimate,
+            unit: "s",
+            description: "Under a load-aware policy (least_request, peak_ewma): the endpoint's peak EWMA latency estimate (call start to response headers), decayed to now.");
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveOutstanding()
+    {
+        var outstanding = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, long Count)>(StringComparer.Ordinal);
+        foreach (var (endpoint, _) in Live)
+        {
+            if (endpoint.Load is not { } load) continue;
+            var key = SeriesKey(endpoint.Tags);
+            outstanding[key] = (outstanding.TryGetValue(key, out var series) ? series.Tags : endpoint.Tags, series.Count + load.Outstanding);
+        }
+
+        return outstanding.Values.Select(series => new Measurement<long>(series.Count, series.Tags));
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveLatencyEstimate()
+    {
+        // Two channels to one pod share a series: the higher estimate (the pessimistic one) is reported.
+        var latency = new Dictionary<string, (KeyValuePair<string, object?>[] Tags, double Seconds)>(StringComparer.Ordinal);
+        foreach (var (endpoint, _) in Live)
+        {
+            if (endpoint.LatencyEstimate() is not { } seconds) continue;
+            var key = SeriesKey(endpoint.Tags);
+            latency[key] = latency.TryGetValue(key, out var series) ? (series.Tags, Math.Max(series.Seconds, seconds)) : (endpoint.Tags, seconds);
+        }
+
+        return latency.Values.Select(series => new Measurement<double>(series.Seconds, series.Tags));
     }
 
     /// <summary>The tag value of an ejection reason.</summary>
@@ -263,6 +300,9 @@ internal static class BalancerInstruments
         private volatile KeyValuePair<string, object?>[] _tags;
         private ServiceIdentity? _identity;
         private string _locality = Topology.Locality.Unknown;
+        private LoadAware.LoadTrackerPool? _loadPicks;
+        private long _readySince;
+        private Func<long>? _loadClock;
         private ConnectivityState _state = ConnectivityState.Idle;
         private bool _ready;
         private bool _healthChecked;
@@ -343,8 +383,55 @@ internal static class BalancerInstruments
         public PickResult Pick()
         {
             if (Picks.Enabled) Picks.Add(1, _tags);
+            if (_loadPicks is { } pool) return pool.Rent();
             if (Health.IsCounting) return OutcomeTracked;
             return Calls.Enabled ? Tracked : Untracked;
+        }
+
+        /// <summary>The endpoint's load, under a load-aware policy (<see cref="TrackLoad"/>); else <see langword="null"/>.</summary>
+        public LoadAware.EndpointLoad? Load { get; private set; }
+
+        /// <summary>When its subchannel last became Ready, in <see cref="TimeSpan"/> ticks (for slow start); 0 before.</summary>
+        public long ReadySince
+        {
+            get => Volatile.Read(ref _readySince);
+            set => Volatile.Write(ref _readySince, value);
+        }
+
+        /// <summary>Puts the endpoint under load tracking (called once, before it is picked): from then on every pick
+        /// carries a pooled per-call tracker that also does what <see cref="OutcomeTracked"/> does.</summary>
+        public void TrackLoad(LoadAware.EndpointLoad load, Func<long> clock)
+        {
+            Load = load;
+            _loadClock = clock;
+            _loadPicks = new LoadAware.LoadTrackerPool(this, load, clock);
+        }
+
+        /// <summary>The latency estimate now, in seconds, under load tracking; else <see langword="null"/>.</summary>
+        public double? LatencyEstimate() =>
+            Load is { } load && _loadClock is { } clock ? load.LatencyAt(clock()) / TimeSpan.TicksPerSecond : null;
+
+        /// <summary>A call picked for this endpoint starts (its tracker's <c>Start</c>).</summary>
+        internal void OnCallStarted()
+        {
+            if (Health.IsCounting) CallCapture.TryClaim(Health);
+        }
+
+        /// <summary>A call picked for this endpoint got its response headers or failed (its tracker's <c>Complete</c>):
+        /// counts it, and a transport error for outlier detection. Never throws into grpc-dotnet's handler.</summary>
+        internal void OnCallCompleted(Exception? error)
+        {
+            try
+            {
+                RecordCall(error);
+                if (error is null || !Health.IsCounting) return;
+                var code = StatusOf(error);
+                if (code != StatusCode.Cancelled) Health.Record(code, responseHeadersReceived: false);
+            }
+            catch (Exception)
+            {
+                // A meter listener that throws loses this count, nothing else.
+            }
         }
 
         /// <summary>Counts an ejection of this endpoint.</summary>
@@ -446,17 +533,7 @@ internal static class BalancerInstruments
 
             public void Complete(CompletionContext context)
             {
-                try
-                {
-                    endpoint.RecordCall(context.Error);
-                    if (context.Error is null) return;
-                    var code = StatusOf(context.Error);
-                    if (code != StatusCode.Cancelled) endpoint.Health.Record(code, responseHeadersReceived: false);
-                }
-                catch (Exception)
-                {
-                    // A meter listener that throws loses this count, nothing else.
-                }
+                endpoint.OnCallCompleted(context.Error);
             }
         }
     }

@@ -1,0 +1,187 @@
+using Grpc.Core;
+using Grpc.Net.Client.Balancer;
+using Reactive.K8sLb.Internal.Telemetry;
+using Reactive.K8sLb.Internal.Topology;
+
+namespace Reactive.K8sLb.Internal.LoadAware;
+
+/// <summary>
+/// Power of <c>choices</c> random choices (gRFC A48; Mitzenmacher's "power of two choices"): each pick draws that many
+/// endpoints at random, with replacement, and takes the one with the lowest load (<see cref="LoadMeasure"/>; on a tie
+/// the first drawn, as A48 says). Safe to call from many threads; allocates nothing (the pick results come from each
+/// endpoint's <see cref="LoadTrackerPool"/>).
+/// <para>Composes like <see cref="RoundRobinPicker"/>: topology splits the endpoints into a local tier and the others
+/// (with the share of calls that go to the local tier first), an excluded endpoint (ejected, not serving) drawn is
+/// skipped, a tier whose draws are all excluded falls back to its cheapest usable endpoint and then to the other tier,
+/// and when everything is excluded the local tier is used anyway. Slow start divides an endpoint's weight factor into
+/// its load (<see cref="SlowStartPolicy"/>).</para>
+/// </summary>
+internal sealed class LoadAwarePicker : SubchannelPicker
+{
+    private readonly BalancerInstruments.Endpoint[] _local;
+    private readonly BalancerInstruments.Endpoint[] _others;
+    private readonly int _localPerMillion;
+    private readonly LoadMeasure _measure;
+    private readonly int _choices;
+    private readonly Func<int, int> _random;
+    private readonly Func<long> _clock;
+    private readonly SlowStartPolicy? _slowStart;
+    private readonly LocalSpillReporter? _spill;
+    private readonly bool _routesHealthChecks;
+
+    /// <param name="local">The ready local endpoints (all of them without topology); each must be under load tracking.</param>
+    /// <param name="others">The other ready endpoints.</param>
+    /// <param name="localShare">The share of calls that go to the local tier first.</param>
+    /// <param name="measure">What is compared.</param>
+    /// <param name="choices">How many endpoints each pick draws (at least 2).</param>
+    /// <param name="random">Picks an index below its argument (thread-safe).</param>
+    /// <param name="clock">The time in <see cref="TimeSpan"/> ticks.</param>
+    /// <param name="slowStart">Slow start, or <see langword="null"/>.</param>
+    /// <param name="spill">Told when every local endpoint is excluded and when one is usable again.</param>
+    /// <param name="routesHealthChecks">Whether health calls go to the endpoint they name.</param>
+    public LoadAwarePicker(
+        IReadOnlyList<BalancerInstruments.Endpoint> local,
+        IReadOnlyList<BalancerInstruments.Endpoint> others,
+        double localShare,
+        LoadMeasure measure,
+        int choices,
+        Func<int, int> random,
+        Func<long> clock,
+        SlowStartPolicy? slowStart,
+        LocalSpillReporter? spill,
+        bool routesHealthChecks)
+    {
+        _local = [.. local];
+        _others = [.. others];
+        _localPerMillion = (int)Math.Round(Math.Clamp(localShare, 0, 1) * RoundRobinPicker.Million);
+        _measure = measure;
+        _choices = Math.Max(2, choices);
+        _random = random;
+        _clock = clock;
+        _slowStart = slowStart;
+        _spill = _others.Length > 0 ? spill : null;
+        _routesHealthChecks = routesHealthChecks;
+    }
+
+    /// <summary>The endpoints, local tier first (for tests).</summary>
+    internal IReadOnlyList<BalancerInstruments.Endpoint> Endpoints => [.. _local, .. _others];
+
+    /// <summary>The subchannels, local tier first (for tests).</summary>
+    internal IReadOnlyList<Subchannel> Subchannels => Array.ConvertAll([.. _local, .. _others], e => e.Subchannel);
+
+    public override PickResult Pick(PickContext context)
+    {
+        if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return PickFor(target);
+        var now = _clock();
+        if (_others.Length == 0) return Choose(_local, now) ?? Anyway(now);
+
+        if (_localPerMillion >= RoundRobinPicker.Million || _random(RoundRobinPicker.Million) < _localPerMillion)
+        {
+            if (Choose(_local, now) is { } local)
+            {
+                if (_spill is { IsSpilling: true } back) back.LocalUsable();
+                return local;
+            }
+
+            if (Choose(_others, now) is { } spilled)
+            {
+                _spill?.LocalExcluded(_others.Length);
+                return spilled;
+            }
+        }
+        else if ((Choose(_others, now) ?? Choose(_local, now)) is { } chosen)
+        {
+            return chosen;
+        }
+
+        return Anyway(now);
+    }
+
+    /// <summary>The cheapest of <c>choices</c> random draws that are not excluded; if every draw is excluded, the
+    /// cheapest usable endpoint of the tier; <see langword="null"/> when all of the tier is excluded.</summary>
+    private PickResult? Choose(BalancerInstruments.Endpoint[] tier, long now)
+    {
+        BalancerInstruments.Endpoint? best = null;
+        var bestCost = double.PositiveInfinity;
+        for (var i = 0; i < _choices; i++)
+        {
+            var candidate = tier[_random(tier.Length)];
+            if (candidate.Health.IsExcluded) continue;
+            var cost = Cost(candidate, now);
+            if (cost < bestCost)
+            {
+                best = candidate;
+                bestCost = cost;
+            }
+        }
+
+        if (best is not null) return best.Pick();
+        foreach (var candidate in tier)
+        {
+            if (candidate.Health.IsExcluded) continue;
+            var cost = Cost(candidate, now);
+            if (cost < bestCost)
+            {
+                best = candidate;
+                bestCost = cost;
+            }
+        }
+
+        return best?.Pick();
+    }
+
+    /// <summary>Every endpoint is excluded: the cheapest local one anyway (calls keep somewhere to go).</summary>
+    private PickResult Anyway(long now)
+    {
+        var best = _local[0];
+        var bestCost = Cost(best, now);
+        for (var i = 1; i < _local.Length; i++)
+        {
+            var cost = Cost(_local[i], now);
+            if (cost < bestCost)
+            {
+                best = _local[i];
+                bestCost = cost;
+            }
+        }
+
+        return best.Pick();
+    }
+
+    private double Cost(BalancerInstruments.Endpoint endpoint, long now)
+    {
+        var load = endpoint.Load!;
+        var cost = _measure == LoadMeasure.OutstandingCalls ? load.Outstanding : load.PeakEwmaCost(now);
+
+        // Slow start: a lower weight makes the endpoint look busier (the +1 keeps an idle endpoint's weight visible).
+        if (_slowStart is { } slow && now - endpoint.ReadySince < slow.WindowTicks)
+        {
+            var factor = slow.FactorAt(endpoint.ReadySince, now);
+            cost = _measure == LoadMeasure.OutstandingCalls ? (cost + 1) / factor : cost / factor;
+        }
+        else if (_slowStart is not null && _measure == LoadMeasure.OutstandingCalls)
+        {
+            cost += 1; // the same scale as endpoints in their window
+        }
+
+        return cost;
+    }
+
+    /// <summary>A health call goes to its endpoint even while excluded, uncounted and unmeasured.</summary>
+    private PickResult PickFor(string target)
+    {
+        foreach (var endpoint in _local)
+        {
+            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
+        }
+
+        foreach (var endpoint in _others)
+        {
+            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
+        }
+
+        return PickResult.ForFailure(new Status(StatusCode.Unavailable, $"Health check: {target} is not a ready endpoint."));
+    }
+
+    public override string ToString() => string.Join(", ", Endpoints.Select(e => e.Subchannel.ToString()));
+}

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client.Balancer;
+using Reactive.K8sLb.Internal.Telemetry;
+
+namespace Reactive.K8sLb.Internal.LoadAware;
+
+/// <summary>
+/// The pick results of one endpoint under a load-aware policy, each with its own call tracker (a call's latency needs
+/// its start time), reused: a tracker goes back to the pool when its call completes, so a pick allocates nothing once
+/// the pool holds as many trackers as the endpoint has calls in flight. grpc-dotnet starts and completes exactly the
+/// picks it uses (its <c>BalancerHttpHandler</c> completes the tracker at the response headers or the transport
+/// error); a pick it drops unstarted (its subchannel turned out unusable) is simply not returned.
+/// </summary>
+internal sealed class LoadTrackerPool
+{
+    private readonly ConcurrentQueue<CallLoadTracker> _free = new();
+    private readonly BalancerInstruments.Endpoint _endpoint;
+    private readonly EndpointLoad _load;
+    private readonly Func<long> _clock;
+
+    /// <param name="endpoint">The endpoint (its outcome and call counting happen in the same tracker).</param>
+    /// <param name="load">Its load.</param>
+    /// <param name="clock">The time, in <see cref="TimeSpan"/> ticks.</param>
+    public LoadTrackerPool(BalancerInstruments.Endpoint endpoint, EndpointLoad load, Func<long> clock)
+    {
+        _endpoint = endpoint;
+        _load = load;
+        _clock = clock;
+    }
+
+    /// <summary>A pick of the endpoint whose tracker measures the call.</summary>
+    public PickResult Rent() => _free.TryDequeue(out var tracker) ? tracker.Result : new CallLoadTracker(this).Result;
+
+    private sealed class CallLoadTracker : ISubchannelCallTracker
+    {
+        private readonly LoadTrackerPool _pool;
+        private long _started;
+
+        public CallLoadTracker(LoadTrackerPool pool)
+        {
+            _pool = pool;
+            Result = PickResult.ForSubchannel(pool._endpoint.Subchannel, this);
+        }
+
+        public PickResult Result { get; }
+
+        public void Start()
+        {
+            _started = _pool._clock();
+            _pool._load.Started();
+            _pool._endpoint.OnCallStarted();
+        }
+
+        public void Complete(CompletionContext context)
+        {
+            var now = _pool._clock();
+            _pool._load.Completed(now - _started, now);
+            _pool._endpoint.OnCallCompleted(context.Error);
+            _pool._free.Enqueue(this);
+        }
+    }
+}
