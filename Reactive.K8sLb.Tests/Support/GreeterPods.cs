@@ -23,6 +23,7 @@ internal sealed class GreeterPods : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Pod> _pods = new();
     private readonly ConcurrentDictionary<string, StatusCode> _faults = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> _delays = new();
     private readonly bool _withHealth;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Microsoft.AspNetCore.Http.HttpContext, bool>> _openWatches = new();
     private int _next;
@@ -147,6 +148,14 @@ internal sealed class GreeterPods : IAsyncDisposable
         else _faults.TryRemove(name, out _);
     }
 
+    /// <summary>Makes a pod slow: every call waits <paramref name="delay"/> before it is answered; <see langword="null"/>
+    /// makes it fast again.</summary>
+    public void SetDelay(string name, TimeSpan? delay)
+    {
+        if (delay is { } slow) _delays[name] = slow;
+        else _delays.TryRemove(name, out _);
+    }
+
     /// <summary>Stops a pod gracefully: no new connections, in-flight calls complete.</summary>
     public async Task StopAsync(string name)
     {
@@ -216,6 +225,7 @@ internal sealed class GreeterPods : IAsyncDisposable
         public override async Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
         {
             if (int.TryParse(request.Name, out var delay) && delay > 0) await Task.Delay(delay, context.CancellationToken);
+            if (pod.Owner._delays.TryGetValue(pod.Name, out var slow)) await Task.Delay(slow, context.CancellationToken);
             pod.Owner.Served(pod.Name);
             Add(pod.Owner.DataConnections, pod.Name, context);
             if (pod.Owner._faults.TryGetValue(pod.Name, out var fault)) throw new RpcException(new Status(fault, $"{pod.Name}: injected fault"));

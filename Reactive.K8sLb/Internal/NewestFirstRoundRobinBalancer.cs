@@ -286,7 +286,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
             // Slow start counts from the moment a connection is ready, for endpoints that join a running set (the first
             // ones start at full weight: there is nobody to take their share).
-            if (state.State == ConnectivityState.Ready && entry.State != ConnectivityState.Ready) entry.Telemetry.ReadySince = _hadReadyPicker ? _clock.Now.UtcTicks : 0;
+            if (state.State == ConnectivityState.Ready && entry.State != ConnectivityState.Ready) entry.Telemetry.ReadySince = _hadReadyPicker ? _clock.Now.UtcTicks : BalancerInstruments.Endpoint.FullWeight;
             entry.State = state.State;
             _detector?.SetReady(entry.Telemetry.Health, state.State == ConnectivityState.Ready);
             entry.HealthWatcher?.SetReady(state.State == ConnectivityState.Ready);

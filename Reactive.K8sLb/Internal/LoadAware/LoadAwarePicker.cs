@@ -7,8 +7,9 @@ namespace Reactive.K8sLb.Internal.LoadAware;
 
 /// <summary>
 /// Power of <c>choices</c> random choices (gRFC A48; Mitzenmacher's "power of two choices"): each pick draws that many
-/// endpoints at random, with replacement, and takes the one with the lowest load (<see cref="LoadMeasure"/>; on a tie
-/// the first drawn, as A48 says). Safe to call from many threads; allocates nothing (the pick results come from each
+/// endpoints at random and takes the one with the lowest load (<see cref="LoadMeasure"/>; on a tie the first drawn, as
+/// A48 says). <c>least_request</c> draws with replacement, as A48 specifies; <c>peak_ewma</c> makes its first two draws
+/// distinct, as Finagle's and tower's p2c do. Safe to call from many threads; allocates nothing (the pick results come from each
 /// endpoint's <see cref="LoadTrackerPool"/>).
 /// <para>Composes like <see cref="RoundRobinPicker"/>: topology splits the endpoints into a local tier and the others
 /// (with the share of calls that go to the local tier first), an excluded endpoint (ejected, not serving) drawn is
@@ -103,9 +104,24 @@ internal sealed class LoadAwarePicker : SubchannelPicker
     {
         BalancerInstruments.Endpoint? best = null;
         var bestCost = double.PositiveInfinity;
+        var first = -1;
         for (var i = 0; i < _choices; i++)
         {
-            var candidate = tier[_random(tier.Length)];
+            int index;
+            if (i == 1 && _measure == LoadMeasure.PeakEwma && tier.Length > 1)
+            {
+                // Peak EWMA draws two distinct endpoints (Finagle's and tower's p2c): a slow endpoint is then picked only
+                // when it is cheaper than another, never because it was drawn twice.
+                index = _random(tier.Length - 1);
+                if (index >= first) index++;
+            }
+            else
+            {
+                index = _random(tier.Length);
+            }
+
+            if (i == 0) first = index;
+            var candidate = tier[index];
             if (candidate.Health.IsExcluded) continue;
             var cost = Cost(candidate, now);
             if (cost < bestCost)
@@ -154,9 +170,10 @@ internal sealed class LoadAwarePicker : SubchannelPicker
         var cost = _measure == LoadMeasure.OutstandingCalls ? load.Outstanding : load.PeakEwmaCost(now);
 
         // Slow start: a lower weight makes the endpoint look busier (the +1 keeps an idle endpoint's weight visible).
-        if (_slowStart is { } slow && now - endpoint.ReadySince < slow.WindowTicks)
+        var since = endpoint.ReadySince;
+        if (_slowStart is { } slow && since != BalancerInstruments.Endpoint.FullWeight && now - since < slow.WindowTicks)
         {
-            var factor = slow.FactorAt(endpoint.ReadySince, now);
+            var factor = slow.FactorAt(since, now);
             cost = _measure == LoadMeasure.OutstandingCalls ? (cost + 1) / factor : cost / factor;
         }
         else if (_slowStart is not null && _measure == LoadMeasure.OutstandingCalls)

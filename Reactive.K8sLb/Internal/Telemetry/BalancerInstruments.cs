@@ -301,7 +301,7 @@ internal static class BalancerInstruments
         private ServiceIdentity? _identity;
         private string _locality = Topology.Locality.Unknown;
         private LoadAware.LoadTrackerPool? _loadPicks;
-        private long _readySince;
+        private long _readySince = FullWeight;
         private Func<long>? _loadClock;
         private ConnectivityState _state = ConnectivityState.Idle;
         private bool _ready;
@@ -391,7 +391,11 @@ internal static class BalancerInstruments
         /// <summary>The endpoint's load, under a load-aware policy (<see cref="TrackLoad"/>); else <see langword="null"/>.</summary>
         public LoadAware.EndpointLoad? Load { get; private set; }
 
-        /// <summary>When its subchannel last became Ready, in <see cref="TimeSpan"/> ticks (for slow start); 0 before.</summary>
+        /// <summary>The <see cref="ReadySince"/> of an endpoint at full weight from the start (not ramping up).</summary>
+        public const long FullWeight = long.MinValue;
+
+        /// <summary>When its subchannel last became Ready, in <see cref="TimeSpan"/> ticks (for slow start), or
+        /// <see cref="FullWeight"/>.</summary>
         public long ReadySince
         {
             get => Volatile.Read(ref _readySince);

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Reactive.Concurrency;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Balancer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Reactive.Testing;
+using Reactive.K8sLb.Internal;
+using Reactive.K8sLb.Internal.Ejection;
+using Reactive.K8sLb.Internal.LoadAware;
+using Reactive.K8sLb.Internal.Telemetry;
+using Reactive.K8sLb.Tests.Support;
+
+namespace Reactive.K8sLb.Tests.LoadAware;
+
+/// <summary>
+/// The load-aware picker over real subchannels (gRPC pods on loopback), with injected randomness (the draws) and a
+/// virtual clock (latencies): calls are simulated through the picks' call trackers, as grpc-dotnet drives them.
+/// </summary>
+public sealed class LoadAwarePickerTests
+{
+    private static readonly PickingPolicy LeastRequest = new(LoadMeasure.OutstandingCalls, 2, 0, TimeSpan.TicksPerSecond);
+    private static readonly PickingPolicy PeakEwma = new(LoadMeasure.PeakEwma, 2, TimeSpan.FromMilliseconds(30).Ticks, TimeSpan.FromSeconds(10).Ticks);
+
+    [Test]
+    public async Task LeastRequest_SendsTheCallToTheDrawWithFewerCallsInFlight()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(LeastRequest);
+        world.Insert(pods, "pod-1", "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+        var busy = Endpoint(picker, pods, "pod-1");
+        for (var i = 0; i < 3; i++) busy.Pick().SubchannelCallTracker!.Start();
+
+        world.Draws(0, 1, 1, 0); // both orders of the two draws
+        var first = picker.Pick(new PickContext());
+        var second = picker.Pick(new PickContext());
+
+        Assert.That(first.Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel));
+        Assert.That(second.Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel));
+    }
+
+    [Test]
+    public async Task LeastRequest_Tie_TakesTheFirstDraw()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(LeastRequest);
+        world.Insert(pods, "pod-1", "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+
+        world.Draws(1, 0);
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(picker.Endpoints[1].Subchannel), "A48: on a tie, the first endpoint drawn");
+    }
+
+    [Test]
+    public async Task PeakEwma_AvoidsTheEndpointThatAnsweredSlowly()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(PeakEwma);
+        world.Insert(pods, "pod-1", "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+        world.Call(Endpoint(picker, pods, "pod-1"), TimeSpan.FromMilliseconds(50));
+        world.Call(Endpoint(picker, pods, "pod-2"), TimeSpan.FromMilliseconds(1));
+
+        world.Draws(0, 1, 1, 0);
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel));
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel));
+        Assert.That(Endpoint(picker, pods, "pod-1").LatencyEstimate(), Is.EqualTo(0.050).Within(0.001), "the peak replaced the 30 ms default");
+    }
+
+    [Test]
+    public async Task PeakEwma_SlowEndpoint_IsTriedAgainOnceItsEstimateHasDecayed()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(PeakEwma);
+        world.Insert(pods, "pod-1", "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+        world.Call(Endpoint(picker, pods, "pod-1"), TimeSpan.FromMilliseconds(50));
+        world.Call(Endpoint(picker, pods, "pod-2"), TimeSpan.FromMilliseconds(1));
+
+        // 60 s later (six time constants) the slow pod's 50 ms estimate is ~0.12 ms, below the fast pod's decayed one
+        // only if the fast pod was measured later: measure it again now, at 1 ms.
+        world.Clock.AdvanceBy(TimeSpan.FromSeconds(60).Ticks);
+        world.Call(Endpoint(picker, pods, "pod-2"), TimeSpan.FromMilliseconds(1));
+        world.Draws(0, 1);
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-1").Subchannel));
+    }
+
+    [Test]
+    public async Task ExcludedDraw_IsSkipped()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(LeastRequest);
+        world.Insert(pods, "pod-1", "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+        var busy = Endpoint(picker, pods, "pod-1");
+        for (var i = 0; i < 3; i++) busy.Pick().SubchannelCallTracker!.Start();
+        Endpoint(picker, pods, "pod-2").Health.Exclude(ExclusionReasons.Ejected);
+
+        world.Draws(0, 1);
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(busy.Subchannel), "the idle pod is ejected");
+    }
+
+    [Test]
+    public async Task EveryDrawExcluded_TheCheapestUsableEndpointIsPicked()
+    {
+        await using var pods = await GreeterPods.StartAsync(3);
+        await using var world = World.Create(LeastRequest);
+        world.Insert(pods, "pod-1", "pod-2", "pod-3");
+        var picker = await world.ReadyPickerWith(3);
+        Endpoint(picker, pods, "pod-1").Health.Exclude(ExclusionReasons.Ejected);
+
+        world.Draws(Index(picker, pods, "pod-1"), Index(picker, pods, "pod-1"));
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.Not.SameAs(Endpoint(picker, pods, "pod-1").Subchannel));
+    }
+
+    [Test]
+    public async Task Pick_ReusesTheTrackerOfACompletedCall_NoAllocationPerCallOnceWarm()
+    {
+        await using var pods = await GreeterPods.StartAsync(1);
+        await using var world = World.Create(LeastRequest);
+        world.Insert(pods, "pod-1");
+        var picker = await world.ReadyPickerWith(1);
+        var endpoint = picker.Endpoints[0];
+
+        var first = endpoint.Pick();
+        first.SubchannelCallTracker!.Start();
+        first.SubchannelCallTracker.Complete(new CompletionContext { Address = new BalancerAddress("127.0.0.2", pods.Port) });
+        var second = endpoint.Pick();
+
+        Assert.That(second, Is.SameAs(first));
+        Assert.That(endpoint.Load!.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public async Task SlowStart_NewEndpointInItsWindow_LooksBusier()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        var slowStart = new SlowStartPolicy(TimeSpan.FromSeconds(10).Ticks, 1.0, 0.1);
+        await using var world = World.Create(LeastRequest, slowStart);
+        world.Insert(pods, "pod-1");
+        await world.ReadyPickerWith(1);
+        world.Insert(pods, "pod-2");
+        var picker = await world.ReadyPickerWith(2);
+        var established = Endpoint(picker, pods, "pod-1");
+        established.Pick().SubchannelCallTracker!.Start(); // 1 call in flight: cost 2 vs the new pod's (0 + 1) / 0.1 = 10
+
+        world.Draws(Index(picker, pods, "pod-2"), Index(picker, pods, "pod-1"));
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(established.Subchannel), "in its first moment the new pod weighs 10%");
+
+        world.Clock.AdvanceBy(TimeSpan.FromSeconds(10).Ticks);
+        world.Draws(Index(picker, pods, "pod-2"), Index(picker, pods, "pod-1"));
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel), "after the window it weighs fully");
+    }
+
+    private static int Index(LoadAwarePicker picker, GreeterPods pods, string name) =>
+        picker.Endpoints.ToList().FindIndex(e => e.Subchannel.CurrentAddress?.EndPoint.Host == pods.EndPoint(name).Address.ToString());
+
+    private static BalancerInstruments.Endpoint Endpoint(LoadAwarePicker picker, GreeterPods pods, string name) => picker.Endpoints[Index(picker, pods, name)];
+
+    private sealed class World : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<BalancerState> _states = new();
+        private readonly ConcurrentQueue<int> _draws = new();
+
+        private World(PickingPolicy picking, SlowStartPolicy? slowStart)
+        {
+            var services = new ServiceCollection();
+            services.AddSingleton<LoadBalancerFactory>(new Factory(this, picking, slowStart));
+            Provider = services.BuildServiceProvider();
+            Channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceProvider = Provider }, TaskPoolScheduler.Default);
+        }
+
+        public TestScheduler Clock { get; } = new();
+
+        public ServiceProvider Provider { get; }
+
+        public BalancedChannel Channel { get; }
+
+        public static World Create(PickingPolicy picking, SlowStartPolicy? slowStart = null)
+        {
+            var world = new World(picking, slowStart);
+            _ = world.Channel.Channel.ConnectAsync();
+            return world;
+        }
+
+        /// <summary>The next random draws (indexes); after them, index 0.</summary>
+        public void Draws(params int[] indexes)
+        {
+            _draws.Clear();
+            foreach (var index in indexes) _draws.Enqueue(index);
+        }
+
+        /// <summary>One call on the endpoint that takes <paramref name="latency"/> of virtual time.</summary>
+        public void Call(BalancerInstruments.Endpoint endpoint, TimeSpan latency)
+        {
+            var tracker = endpoint.Pick().SubchannelCallTracker!;
+            tracker.Start();
+            Clock.AdvanceBy(latency.Ticks);
+            tracker.Complete(new CompletionContext { Address = new BalancerAddress("127.0.0.2", 1) });
+        }
+
+        public void Insert(GreeterPods pods, params string[] names)
+        {
+            foreach (var name in names) Channel.Updates.OnNext(Change.Insert(BalancerAddresses.Default(pods.EndPoint(name))));
+        }
+
+        public async Task<LoadAwarePicker> ReadyPickerWith(int count)
+        {
+            LoadAwarePicker? found = null;
+            await Eventually.That(
+                () => (found = _states.LastOrDefault() is { ConnectivityState: ConnectivityState.Ready, Picker: LoadAwarePicker p } && p.Subchannels.Count == count ? p : null) is not null,
+                $"a ready load-aware picker over {count} subchannels");
+            return found!;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Channel.Dispose();
+            await Provider.DisposeAsync();
+        }
+
+        private int Draw(int below) => _draws.TryDequeue(out var index) ? index % below : 0;
+
+        private sealed class Factory(World world, PickingPolicy picking, SlowStartPolicy? slowStart) : LoadBalancerFactory
+        {
+            public override string Name => NewestFirstRoundRobinBalancerFactory.PolicyName;
+
+            public override LoadBalancer Create(LoadBalancerOptions options) =>
+                new NewestFirstRoundRobinBalancer(new RecordingController(options.Controller, world._states), options.LoggerFactory, OutlierPolicy.Default, clock: world.Clock, random: world.Draw, picking: picking, slowStart: slowStart);
+        }
+
+        private sealed class RecordingController(IChannelControlHelper inner, ConcurrentQueue<BalancerState> states) : IChannelControlHelper
+        {
+            public Subchannel CreateSubchannel(SubchannelOptions options) => inner.CreateSubchannel(options);
+
+            public void RefreshResolver() => inner.RefreshResolver();
+
+            public void UpdateState(BalancerState state)
+            {
+                states.Enqueue(state);
+                inner.UpdateState(state);
+            }
+        }
+    }
+}
