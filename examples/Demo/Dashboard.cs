@@ -9,7 +9,8 @@ namespace Demo;
 /// <summary>One row of the live table.</summary>
 /// <param name="Ejection">Outlier ejection (<see cref="DemoMetrics.Ejection"/>): ejected, readmitted or -.</param>
 /// <param name="Zone">The endpoint's zone, marked "(local)" when it is the client's, or - when unknown.</param>
-internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0, string Ejection = "-", string Zone = "-");
+/// <param name="Load">Calls in flight and latency estimate under a load-aware policy (<see cref="DemoMetrics.LoadOf"/>), or -.</param>
+internal sealed record PodRow(string Pod, string Address, string State, bool InChannel, long Calls, long Picks = 0, string Ejection = "-", string Zone = "-", string Load = "-");
 
 /// <summary>
 /// Shows the run: a live Spectre.Console view (a header with the run's status and the discovery status, a table of the
@@ -121,6 +122,7 @@ internal sealed class Dashboard
         table.AddColumn("ejection");
         table.AddColumn(new TableColumn("calls served").RightAligned());
         table.AddColumn(new TableColumn("picked (metric)").RightAligned());
+        table.AddColumn(new TableColumn("in flight / latency").RightAligned());
         foreach (var row in _rows())
         {
             var state = row.State switch
@@ -143,7 +145,8 @@ internal sealed class Dashboard
                     _ => $"[grey]{Markup.Escape(row.Ejection)}[/]",
                 },
                 row.Calls.ToString(CultureInfo.InvariantCulture),
-                row.Picks.ToString(CultureInfo.InvariantCulture));
+                row.Picks.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(row.Load));
         }
 
         string[] lines;

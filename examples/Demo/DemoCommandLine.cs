@@ -62,6 +62,13 @@ internal static class DemoCommandLine
             DefaultValueFactory = _ => "hints",
         };
         topology.AcceptOnlyFromAmong("hints", "prefer-local", "off");
+        var policy = new Option<string>("--policy")
+        {
+            Description = "Load-balancing policy: " + string.Join(", ", DemoPolicies.Names) + $" (default {DemoPolicies.Default}, the library's)",
+            HelpName = "policy",
+            DefaultValueFactory = _ => DemoPolicies.Default,
+        };
+        policy.AcceptOnlyFromAmong([.. DemoPolicies.Names]);
         var noUi = new Option<bool>("--no-ui") { Description = "Plain log lines instead of the live table (implied when output is redirected)" };
         var syncTimeout = Int("--sync-timeout", "seconds", "Real cluster: give up when discovery has not synchronized by then", 5, 1, 300);
         var kubeConfig = new Option<string>("--kubeconfig")
@@ -94,7 +101,7 @@ internal static class DemoCommandLine
             }
         });
 
-        var root = new RootCommand(Description) { duration, pods, callers, ejectionTime, zone, topology, noUi, kubeConfig, service, @namespace, port, syncTimeout };
+        var root = new RootCommand(Description) { duration, pods, callers, ejectionTime, zone, topology, policy, noUi, kubeConfig, service, @namespace, port, syncTimeout };
         var parsed = root.Parse([.. args]);
 
         // Help (and the version) win over errors elsewhere on the line, as in dotnet and git.
@@ -121,6 +128,7 @@ internal static class DemoCommandLine
             Callers = parsed.GetValue(callers),
             EjectionTime = TimeSpan.FromSeconds(parsed.GetValue(ejectionTime)),
             Zone = parsed.GetValue(zone)!,
+            Policy = parsed.GetValue(policy)!,
             Topology = parsed.GetValue(topology) switch
             {
                 "prefer-local" => TopologyMode.PreferLocal,

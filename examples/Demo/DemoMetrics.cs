@@ -24,6 +24,7 @@ internal sealed class DemoMetrics : IDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _readmissions = new(StringComparer.Ordinal);
     private readonly List<double> _delays = [];
     private readonly Dictionary<string, long> _gauges = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> _latency = new(StringComparer.Ordinal);
     private long _updates;
 
     public DemoMetrics(string service)
@@ -96,6 +97,18 @@ internal sealed class DemoMetrics : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
+    /// <summary>The load a load-aware policy sees on an endpoint (<c>k8slb.endpoint.outstanding_calls</c> and
+    /// <c>k8slb.endpoint.latency_estimate</c>, read at the last refresh), or - under round robin.</summary>
+    public string LoadOf(string address, int port)
+    {
+        var key = Endpoint(address, port);
+        lock (_gate)
+        {
+            if (!_latency.TryGetValue(key, out var seconds)) return "-";
+            return string.Create(CultureInfo.InvariantCulture, $"{_gauges.GetValueOrDefault("outstanding/" + key)} / {seconds * 1000:F1} ms");
+        }
+    }
+
     /// <summary>Picks by <c>k8slb.locality</c>: same_zone, other_zone, unknown, with the same-zone share.</summary>
     public string LocalityText()
     {
@@ -107,7 +120,12 @@ internal sealed class DemoMetrics : IDisposable
 
     private void Refresh()
     {
-        lock (_gate) _gauges.Clear();
+        lock (_gate)
+        {
+            _gauges.Clear();
+            _latency.Clear();
+        }
+
         _listener.RecordObservableInstruments();
     }
 
@@ -145,6 +163,12 @@ internal sealed class DemoMetrics : IDisposable
                 break;
             case "k8slb.endpoint.readmissions" when address is not null:
                 _readmissions.GetOrAdd(port is null ? address : $"{address}:{port}", _ => new()).Enqueue(at);
+                break;
+            case "k8slb.endpoint.outstanding_calls" when address is not null:
+                lock (_gate) _gauges["outstanding/" + address + ":" + port] = (long)value;
+                break;
+            case "k8slb.endpoint.latency_estimate" when address is not null:
+                lock (_gate) _latency[address + ":" + port] = value;
                 break;
             case "k8slb.endpoints.ejected":
                 lock (_gate) _gauges["ejected/" + address + ":" + port] = _gauges.GetValueOrDefault("ejected/" + address + ":" + port) + (long)value;

@@ -32,6 +32,9 @@ internal sealed record DemoOptions
     /// <summary>How topology narrows the endpoints (<c>--topology</c>): the library's default, kube-proxy's hint rules.</summary>
     public Reactive.K8sLb.TopologyMode Topology { get; init; } = Reactive.K8sLb.TopologyMode.Hints;
 
+    /// <summary>The load-balancing policy (<c>--policy</c>; see <see cref="DemoPolicies"/>).</summary>
+    public string Policy { get; init; } = DemoPolicies.Default;
+
     /// <summary>Real-cluster mode: how long discovery may take to synchronize before the demo gives up.</summary>
     public TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

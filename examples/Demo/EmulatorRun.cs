@@ -47,11 +47,9 @@ internal static class EmulatorRun
         // readmission comes within the run.
         var outlierDetection = new OutlierDetectionOptions { BaseEjectionTime = options.EjectionTime };
         // Topology: the emulated client runs in --zone; the pods carry zones, so the table shows which are local.
-        var policy = new NewestFirstRoundRobinConfig
-        {
-            OutlierDetection = outlierDetection,
-            Topology = new TopologyOptions { Mode = options.Topology, Zone = options.Zone },
-        };
+        var policy = DemoPolicies.Create(options.Policy);
+        policy.OutlierDetection = outlierDetection;
+        policy.Topology = new TopologyOptions { Mode = options.Topology, Zone = options.Zone };
         using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { policy } } });
         using var subscription = tracker.Wrap(KubernetesDiscovery.Observe(config)).ApplyTo(channel);
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -103,7 +101,7 @@ internal static class EmulatorRun
                 : "removed";
             var zone = story.ZoneOf(pod.Key);
             var zoneText = string.Equals(zone, clientZone, StringComparison.Ordinal) ? $"{zone} (local)" : zone;
-            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port), metrics.Ejection(pod.Value, port), zoneText);
+            return new PodRow(pod.Key, $"{pod.Value}:{port}", state, inChannel.Contains(new IPEndPoint(IPAddress.Parse(pod.Value), port)), calls.GetValueOrDefault(pod.Key), metrics.PicksFor(pod.Value, port), metrics.Ejection(pod.Value, port), zoneText, metrics.LoadOf(pod.Value, port));
         })];
     }
 }

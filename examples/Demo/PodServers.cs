@@ -65,6 +65,14 @@ internal sealed class PodServers : IAsyncDisposable
         pod.Failing = failing;
     }
 
+    /// <summary>The slow switch: while set, the pod waits that long before answering each call (a noisy neighbour, a
+    /// GC pause); <see langword="null"/> makes it fast again.</summary>
+    public void SetDelay(string name, TimeSpan? delay)
+    {
+        if (!_pods.TryGetValue(name, out var pod)) throw new ArgumentException($"No pod named {name}.", nameof(name));
+        pod.Delay = delay ?? TimeSpan.Zero;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(_apps.Keys.ToArray().Select(StopAsync)).ConfigureAwait(false);
@@ -73,6 +81,13 @@ internal sealed class PodServers : IAsyncDisposable
     private sealed record PodIdentity(string Name, ConcurrentQueue<long> Served)
     {
         private volatile bool _failing;
+        private long _delayTicks;
+
+        public TimeSpan Delay
+        {
+            get => TimeSpan.FromTicks(Interlocked.Read(ref _delayTicks));
+            set => Interlocked.Exchange(ref _delayTicks, value.Ticks);
+        }
 
         public bool Failing
         {
@@ -83,15 +98,16 @@ internal sealed class PodServers : IAsyncDisposable
 
     private sealed class GreeterService(PodIdentity pod) : Greet.Greeter.GreeterBase
     {
-        public override Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
+        public override async Task<HelloReply> SayHello(HelloRequest request, ServerCallContext context)
         {
+            if (pod.Delay > TimeSpan.Zero) await Task.Delay(pod.Delay, context.CancellationToken).ConfigureAwait(false);
             if (pod.Failing)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, $"{pod.Name} fails every call (demo fault)"), new Metadata { { PodTrailer, pod.Name } });
             }
 
             pod.Served.Enqueue(Stopwatch.GetTimestamp());
-            return Task.FromResult(new HelloReply { Message = $"Hello {request.Name} from {pod.Name}", Pod = pod.Name });
+            return new HelloReply { Message = $"Hello {request.Name} from {pod.Name}", Pod = pod.Name };
         }
     }
 }

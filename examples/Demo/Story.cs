@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using k8s;
 using Reactive.K8sLb.Testing;
 
@@ -10,6 +11,9 @@ internal sealed record StepRecord(string Label, long Started, IReadOnlyList<stri
 
 /// <summary>The pod made to fail every call while still ready: when its fault was switched on and off (Stopwatch ticks).</summary>
 internal sealed record FaultRecord(string Pod, string Ip, long Started, long Ended);
+
+/// <summary>The slow pod's step: its share of the calls served before it turned slow and while it was slow.</summary>
+internal sealed record SlowPodRecord(string Pod, double Before, double WhileSlow, double FairShare);
 
 /// <summary>
 /// The scripted story played against the emulator: scale out, rolling update, a pod going not-ready and back, a pod
@@ -32,6 +36,9 @@ internal sealed class Story(
 
     private readonly ConcurrentQueue<WatchEventWritten> _events = new();
     private readonly List<StepRecord> _steps = [];
+    /// <summary>How slow the slow pod's calls are (the benchmark: one pod with 50 ms added latency).</summary>
+    private static readonly TimeSpan SlowPodDelay = TimeSpan.FromMilliseconds(50);
+
     private static readonly string[] Zones = ["zone-a", "zone-b", "zone-c"];
 
     private readonly Dictionary<string, string> _ipByName = new(StringComparer.Ordinal);
@@ -57,6 +64,9 @@ internal sealed class Story(
     }
 
     public TimeSpan? OutageRecovery { get; private set; }
+
+    /// <summary>The slow pod's step, once played.</summary>
+    public SlowPodRecord? SlowPod { get; private set; }
 
     /// <summary>The failing pod's step, once played.</summary>
     public FaultRecord? Fault { get; private set; }
@@ -119,6 +129,10 @@ internal sealed class Story(
         Measure($"{flaky.Name} ready again", () => service.SetReady(flaky.Ip, true), added: [flaky.Name], removed: []);
         await Task.Delay(slot / 2, cancellationToken).ConfigureAwait(false);
 
+        // 3b. A pod turns slow (50 ms per call) while staying ready and answering: load-aware policies send it less.
+        Current = "pod slow";
+        await SlowOnePodAsync(slot / 2, cancellationToken).ConfigureAwait(false);
+
         // 4. A pod fails every call while Kubernetes still lists it ready.
         Current = "pod failing";
         await FailOnePodAsync(slot, cancellationToken).ConfigureAwait(false);
@@ -165,6 +179,34 @@ internal sealed class Story(
         Current = "steady";
         await Task.Delay(slot, cancellationToken).ConfigureAwait(false);
         Current = "done";
+    }
+
+    /// <summary>The share of the calls served in [<paramref name="from"/>, <paramref name="to"/>) that one pod served.</summary>
+    private double ShareOf(string name, long from, long to)
+    {
+        long Count(string pod) => servers.Served(pod).Count(t => t >= from && t < to);
+        var total = service.Pods.Sum(p => Count(p.Name));
+        return total == 0 ? 0 : (double)Count(name) / total;
+    }
+
+    /// <summary>
+    /// One ready pod becomes slow for the step and fast again: its share of calls before and while slow shows whether
+    /// the policy looks at load (round robin keeps sending it its full share; least_request and peak_ewma do not).
+    /// </summary>
+    private async Task SlowOnePodAsync(TimeSpan step, CancellationToken cancellationToken)
+    {
+        var pod = service.Pods.First(p => p.Ready && !p.Terminating);
+        var before = Stopwatch.GetTimestamp();
+        await Task.Delay(step / 4, cancellationToken).ConfigureAwait(false);
+        var slowFrom = Stopwatch.GetTimestamp();
+        servers.SetDelay(pod.Name, SlowPodDelay);
+        log($"{pod.Name} turns slow: +{SlowPodDelay.TotalMilliseconds:0} ms per call, still ready and answering");
+        await Task.Delay(step * 3 / 4, cancellationToken).ConfigureAwait(false);
+        var slowTo = Stopwatch.GetTimestamp();
+        servers.SetDelay(pod.Name, null);
+        var ready = service.Pods.Count(p => p.Ready && !p.Terminating);
+        SlowPod = new SlowPodRecord(pod.Name, ShareOf(pod.Name, before, slowFrom), ShareOf(pod.Name, slowFrom, slowTo), 1.0 / Math.Max(1, ready));
+        log(string.Create(CultureInfo.InvariantCulture, $"{pod.Name} fast again; its share of calls: {SlowPod.Before:P0} before, {SlowPod.WhileSlow:P0} while slow (fair share {SlowPod.FairShare:P0})"));
     }
 
     /// <summary>

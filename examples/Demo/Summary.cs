@@ -51,6 +51,12 @@ internal static class Summary
             Console.WriteLine($"  {step.Label,-34} {string.Join("; ", parts)}");
         }
 
+        if (story.SlowPod is { } slow)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"slow pod {slow.Pod} (+50 ms per call, still ready): {slow.Before:P0} of the calls before, {slow.WhileSlow:P0} while slow (fair share {slow.FairShare:P0}; the policy {(slow.WhileSlow < slow.FairShare / 2 ? "sent it less" : "did not look at its latency")})"));
+        }
+
         if (story.OutageRecovery is { } recovery)
         {
             Console.WriteLine($"  {"API outage",-34} watch back {recovery.TotalMilliseconds:F0} ms after the API recovered; calls kept flowing to the last known pods");
