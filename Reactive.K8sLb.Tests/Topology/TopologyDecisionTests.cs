@@ -88,6 +88,16 @@ public sealed class TopologyDecisionTests
     }
 
     [Test]
+    public void Hints_AnAddressWithoutMetadataAmongHintedOnes_AllAndTheReasonDoesNotNameABogusEndpoint()
+    {
+        var decision = TopologyDecision.Decide(HintsInZoneA, [Ep(1, hints: ["zone-a"]), null]);
+
+        Assert.That(decision.Narrows, Is.False);
+        Assert.That(decision.Why, Does.Not.Contain("255.255.255.255"));
+        Assert.That(decision.Why, Does.Contain("without endpoint metadata"));
+    }
+
+    [Test]
     public void PreferLocal_UsesZoneLabelsNotHints()
     {
         var policy = new TopologyPolicy(TopologyMode.PreferLocal, "zone-a", null, null);
