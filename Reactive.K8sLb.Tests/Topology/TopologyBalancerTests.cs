@@ -117,6 +117,23 @@ public sealed class TopologyBalancerTests
         Assert.That(Topology(logs), Has.Count.EqualTo(topologyLines));
     }
 
+    [Test]
+    public async Task UnchangedRouting_AnotherZonesEndpointDisconnects_LogsNothingMore()
+    {
+        // Calls still go to the same local endpoints: connectivity of the others is not a routing change.
+        var logs = new CapturingLoggerFactory();
+        await using var pods = await GreeterPods.StartAsync(4);
+        await using var world = Create(HintsInZoneA, logs: logs);
+        world.Insert(pods, ("pod-1", new Meta("zone-a", ["zone-a"])), ("pod-2", new Meta("zone-a", ["zone-a"])), ("pod-3", new Meta("zone-b", ["zone-b"])), ("pod-4", new Meta("zone-b", ["zone-b"])));
+        await world.ReadyPickerWith(4, local: 2);
+        var topologyLines = Topology(logs).Count;
+
+        await pods.StopAsync("pod-4");
+        await world.ReadyPickerWith(3, local: 2);
+
+        Assert.That(Topology(logs).Skip(topologyLines), Is.Empty);
+    }
+
     private static readonly (string Name, Meta Meta)[] HintedOneLocalOfThree =
         [("pod-1", new Meta("zone-a", ["zone-a"])), ("pod-2", new Meta("zone-b", ["zone-b"])), ("pod-3", new Meta("zone-c", ["zone-c"]))];
 

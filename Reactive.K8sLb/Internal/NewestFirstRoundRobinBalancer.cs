@@ -424,7 +424,10 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         }
         else
         {
-            ReportRouting($"local:{local.Count}/{ready.Count}:{decision.Why}", () => Log.TopologyLocal(_logger, local.Count, ready.Count, decision.Why));
+            // Keyed on the decision, not on what is connected: an endpoint of either tier connecting or disconnecting
+            // leaves calls where they were and is no routing change to log.
+            var total = _entries.Count;
+            ReportRouting($"local:{decision.LocalCount}/{total}:{decision.Why}", () => Log.TopologyLocal(_logger, decision.LocalCount, total, decision.Why));
         }
 
         return (local, others, share);
