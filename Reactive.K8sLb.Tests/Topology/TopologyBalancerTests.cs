@@ -1,7 +1,11 @@
 using System.Net;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
 using Microsoft.Extensions.Logging;
+using Reactive.K8sLb.Internal;
 using Reactive.K8sLb.Internal.Topology;
 using Reactive.K8sLb.Testing;
+using Reactive.K8sLb.Tests.Greet;
 using Reactive.K8sLb.Tests.Support;
 using static Reactive.K8sLb.Tests.Topology.TopologyWorld;
 
@@ -132,6 +136,29 @@ public sealed class TopologyBalancerTests
         await world.ReadyPickerWith(3, local: 2);
 
         Assert.That(Topology(logs).Skip(topologyLines), Is.Empty);
+    }
+
+    [Test]
+    public async Task ConfigTopology_ReachesTheBalancerThroughThePolicyFactory_CallsStayInTheClientZone()
+    {
+        await using var pods = await GreeterPods.StartAsync(4);
+        var config = new NewestFirstRoundRobinConfig { Topology = new TopologyOptions { Zone = "zone-a", NodeName = "" } };
+        using var channel = BalancedChannel.Create(new GrpcChannelOptions { ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { config } } });
+        var client = new Greeter.GreeterClient(channel);
+        foreach (var (name, zone) in new[] { ("pod-1", "zone-a"), ("pod-2", "zone-b"), ("pod-3", "zone-a"), ("pod-4", "zone-b") })
+        {
+            var address = BalancerAddresses.Default(pods.EndPoint(name));
+            address.Attributes.Set(KubernetesEndpoint.AttributeKey, new KubernetesEndpoint(pods.EndPoint(name)) { Zone = zone, ZoneHints = [zone] });
+            channel.Updates.OnNext(Change.Insert(address));
+        }
+
+        // Until a local endpoint is connected, calls go to whichever is (availability first).
+        await Eventually.That(async () => (await client.SayHelloAsync(new HelloRequest { Name = "x" })).Pod is "pod-1" or "pod-3", Eventually.DefaultTimeout, "a call served in zone-a");
+        pods.ResetCounts();
+        for (var i = 0; i < 12; i++) await client.SayHelloAsync(new HelloRequest { Name = "x" });
+
+        Assert.That(pods.HitsOf("pod-2") + pods.HitsOf("pod-4"), Is.Zero);
+        Assert.That(pods.HitsOf("pod-1") + pods.HitsOf("pod-3"), Is.EqualTo(12));
     }
 
     private static readonly (string Name, Meta Meta)[] HintedOneLocalOfThree =
