@@ -98,11 +98,30 @@ public sealed class TopologyBalancerTests
         world.Insert(pods, ("pod-1", new Meta("zone-b", ["zone-b"])), ("pod-2", new Meta("zone-c", ["zone-c"])));
 
         var picker = await world.ReadyPickerWith(2, local: 2);
+        await Eventually.That(() => Topology(logs).Any(e => e.EventId.Id == 416), "the warning, once the local endpoint failed to connect");
 
         Assert.That(picker.OtherEndpoints, Is.Empty, "the others are the only tier");
         var unreachable = Topology(logs).Where(e => e.EventId.Id == 416).ToList();
         Assert.That(unreachable.Select(e => e.Level), Is.EqualTo(new[] { LogLevel.Warning }));
         Assert.That(unreachable[0].Message, Does.Contain("(1 hinted for zone zone-a").And.Contain("calls go to the other"));
+    }
+
+    [Test]
+    public async Task Hints_LocalEndpointStillConnecting_NoWarning_ThenLocal()
+    {
+        // Another zone's endpoints connected first (as at half the starts of a client): calls go there meanwhile, which
+        // is no failure to warn about.
+        var logs = new CapturingLoggerFactory();
+        await using var pods = await GreeterPods.StartAsync(3);
+        await using var world = Create(HintsInZoneA, logs: logs);
+        world.Insert(pods, ("pod-2", new Meta("zone-b", ["zone-b"])), ("pod-3", new Meta("zone-c", ["zone-c"])));
+        await world.ReadyPickerWith(2, local: 2);
+
+        world.Insert(pods, ("pod-1", new Meta("zone-a", ["zone-a"])));
+        await world.ReadyPickerWith(3, local: 1);
+
+        Assert.That(Topology(logs).Where(e => e.Level == LogLevel.Warning), Is.Empty);
+        Assert.That(Topology(logs)[^1].EventId.Id, Is.EqualTo(413));
     }
 
     [Test]

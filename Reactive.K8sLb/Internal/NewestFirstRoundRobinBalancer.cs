@@ -407,8 +407,14 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         foreach (var entry in ready) (entry.IsLocal ? local : others).Add(entry);
         if (local.Count == 0)
         {
-            // The local endpoints exist but none is connected (starting, or failing): availability first.
-            ReportRouting($"unreachable:{decision.LocalCount}", () => Log.TopologyLocalUnreachable(_logger, decision.LocalCount, decision.Why, others.Count));
+            // The local endpoints exist but none is connected (starting, or failing): availability first. The warning
+            // waits until one has failed to connect: local endpoints that are still connecting while another zone's
+            // connected first (half the starts of a client) are no routing change worth a warning.
+            if (_entries.Exists(e => e.IsLocal && e.State == ConnectivityState.TransientFailure))
+            {
+                ReportRouting($"unreachable:{decision.LocalCount}", () => Log.TopologyLocalUnreachable(_logger, decision.LocalCount, decision.Why, others.Count));
+            }
+
             return (others, [], 1.0);
         }
 
