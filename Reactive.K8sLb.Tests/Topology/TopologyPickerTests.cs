@@ -2,6 +2,7 @@ using Grpc.Net.Client.Balancer;
 using Reactive.K8sLb.Internal;
 using Reactive.K8sLb.Internal.Ejection;
 using Reactive.K8sLb.Internal.Topology;
+using Reactive.K8sLb.Tests.Greet;
 using Reactive.K8sLb.Tests.Support;
 using static Reactive.K8sLb.Internal.Telemetry.BalancerInstruments;
 using static Reactive.K8sLb.Tests.Topology.TopologyWorld;
@@ -142,6 +143,37 @@ public sealed class TopologyPickerTests
     }
 
     [Test]
+    public async Task Hints_MovingBackAndForth_CallsFollow_WithoutReconnecting()
+    {
+        using var recorder = new InstrumentRecorder();
+        var service = $"topo-{Guid.NewGuid():N}"[..20];
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = Create(HintsInZoneA, service: service);
+        var client = new Greeter.GreeterClient(world.Channel);
+        world.Insert(pods, ("pod-1", new Meta("zone-a", ["zone-a"])), ("pod-2", new Meta("zone-b", ["zone-b"])));
+        await world.ReadyPicker(p => p.Subchannels.Count == 2 && IsLocal(p, pods, "pod-1"), "pod-1 local");
+        var first = await Served(client, 3);
+
+        world.Update(pods, "pod-1", new Meta("zone-a", ["zone-b"]));
+        world.Update(pods, "pod-2", new Meta("zone-b", ["zone-a"]));
+        await world.ReadyPicker(p => p.Subchannels.Count == 2 && IsLocal(p, pods, "pod-2"), "pod-2 local");
+        var second = await Served(client, 3);
+
+        world.Update(pods, "pod-1", new Meta("zone-a", ["zone-a"]));
+        world.Update(pods, "pod-2", new Meta("zone-b", ["zone-b"]));
+        await world.ReadyPicker(p => p.Subchannels.Count == 2 && IsLocal(p, pods, "pod-1"), "pod-1 local again");
+        var third = await Served(client, 3);
+
+        Assert.That((first, second, third), Is.EqualTo(("pod-1", "pod-2", "pod-1")));
+        Assert.That(world.Created, Has.Count.EqualTo(2));
+        foreach (var name in new[] { "pod-1", "pod-2" })
+        {
+            var states = recorder.ForService("k8slb.subchannel.state_changes", service).Where(m => m.Matches([(PeerAddressTag, Host(pods, name))])).Select(m => m.Tag(SubchannelStateTag));
+            Assert.That(states, Is.EqualTo(new[] { "connecting", "ready" }), $"{name}'s subchannel connected once");
+        }
+    }
+
+    [Test]
     public async Task Picks_CarryTheLocalityOfTheirEndpoint()
     {
         using var recorder = new InstrumentRecorder();
@@ -176,6 +208,17 @@ public sealed class TopologyPickerTests
 
         Assert.That(recorder.Sum("k8slb.endpoint.picks", service, (LocalityTag, Locality.OtherZone)), Is.GreaterThanOrEqualTo(1));
         Assert.That(world.Created, Has.Count.EqualTo(1));
+    }
+
+    private static bool IsLocal(RoundRobinPicker picker, GreeterPods pods, string name) =>
+        picker.LocalEndpoints.Count == 1 && HostOf(picker.LocalEndpoints[0]) == Host(pods, name);
+
+    /// <summary>Makes calls; the pod that served them all (or a list when several did).</summary>
+    private static async Task<string> Served(Greeter.GreeterClient client, int calls)
+    {
+        var served = new SortedSet<string>();
+        for (var i = 0; i < calls; i++) served.Add((await client.SayHelloAsync(new HelloRequest { Name = "x" })).Pod);
+        return string.Join(",", served);
     }
 
     private static (string Name, Meta Meta)[] SixWithZoneAHintsOn(params string[] local) =>
