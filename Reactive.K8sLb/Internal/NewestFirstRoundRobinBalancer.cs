@@ -441,8 +441,14 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         foreach (var entry in ready) (entry.IsLocal ? local : others).Add(entry);
         if (local.Count == 0)
         {
-            // The local endpoints exist but none is connected (starting, or failing): availability first.
-            ReportRouting($"unreachable:{decision.LocalCount}", () => Log.TopologyLocalUnreachable(_logger, decision.LocalCount, decision.Why, others.Count));
+            // The local endpoints exist but none is connected (starting, or failing): availability first. The warning
+            // waits until one has failed to connect: local endpoints that are still connecting while another zone's
+            // connected first (half the starts of a client) are no routing change worth a warning.
+            if (_entries.Exists(e => e.IsLocal && e.State == ConnectivityState.TransientFailure))
+            {
+                ReportRouting($"unreachable:{decision.LocalCount}", () => Log.TopologyLocalUnreachable(_logger, decision.LocalCount, decision.Why, others.Count));
+            }
+
             return (others, [], 1.0);
         }
 
@@ -458,7 +464,10 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         }
         else
         {
-            ReportRouting($"local:{local.Count}/{ready.Count}:{decision.Why}", () => Log.TopologyLocal(_logger, local.Count, ready.Count, decision.Why));
+            // Keyed on the decision, not on what is connected: an endpoint of either tier connecting or disconnecting
+            // leaves calls where they were and is no routing change to log.
+            var total = _entries.Count;
+            ReportRouting($"local:{decision.LocalCount}/{total}:{decision.Why}", () => Log.TopologyLocal(_logger, decision.LocalCount, total, decision.Why));
         }
 
         return (local, others, share);

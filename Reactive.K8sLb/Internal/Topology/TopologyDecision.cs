@@ -80,7 +80,10 @@ internal sealed record TopologyDecision(bool[] IsLocal, int LocalCount, string W
     {
         foreach (var endpoint in endpoints)
         {
-            if (endpoint.Ready && endpoint.ZoneHints.Count == 0) return $"endpoint {endpoint.EndPoint}";
+            if (!endpoint.Ready || endpoint.ZoneHints.Count > 0) continue;
+
+            // The stand-in for an address without metadata has no endpoint of its own to name.
+            return ReferenceEquals(endpoint, NoMetadata) ? "an address without endpoint metadata" : $"endpoint {endpoint.EndPoint}";
         }
 
         return "an endpoint";
