@@ -165,6 +165,75 @@ public sealed class ZoneRoutingEndToEndTests
     }
 
     [Test]
+    public async Task PreferSameNode_ClientOnANodeWithoutPods_FallsBackToTheZoneRule()
+    {
+        await using var zoned = Start(ThreeByThree, "PreferSameNode", Topology(TopologyMode.Hints, "zone-a", node: "node-a9"));
+        await zoned.UntilServedBy(Zone(ThreeByThree, "zone-a"));
+
+        var (replies, _) = await zoned.Measure(() => zoned.Calls(90));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(replies.Keys, Is.SubsetOf(Zone(ThreeByThree, "zone-a")), "pods that answered");
+            Assert.That(zoned.Logs, Has.Member("Topology: calls go to 3 of 9 endpoints, hinted for zone zone-a, kube-proxy's zone rule."));
+        }
+    }
+
+    [Test]
+    public async Task TrafficDistributionSetAndClearedWhileRunning_RoutingFollowsOnTheSameChannel()
+    {
+        await using var zoned = Start(ThreeByThree, trafficDistribution: null, Topology(TopologyMode.Hints, "zone-a"));
+        await zoned.UntilServedBy(ThreeByThree.Select(p => p.Pod));
+
+        // Only the endpoints' hints change (a metadata-only update of every address): the subchannels stay.
+        zoned.Service.TrafficDistribution = "PreferSameZone";
+        await Eventually.That(async () => (await zoned.Calls(30)).Keys.All(Zone(ThreeByThree, "zone-a").Contains), Timeout, "30 calls in a row stay in zone-a");
+        var (local, _) = await zoned.Measure(() => zoned.Calls(90));
+        zoned.Service.TrafficDistribution = null;
+        await zoned.UntilServedBy(ThreeByThree.Where(p => p.Zone != "zone-a").Select(p => p.Pod));
+
+        Assert.That(local.Keys, Is.SubsetOf(Zone(ThreeByThree, "zone-a")), "pods that answered while hinted");
+    }
+
+    [Test]
+    public async Task EveryZoneAPodFailsItsCalls_TheyAreEjected_AndCallsGoToZonesBAndC()
+    {
+        await using var zoned = Start(ThreeByThree, "PreferSameZone", Topology(TopologyMode.Hints, "zone-a"));
+        await zoned.UntilServedBy(Zone(ThreeByThree, "zone-a"));
+        var zoneA = Zone(ThreeByThree, "zone-a");
+        var failures = 0;
+        try
+        {
+            // Kubernetes still lists them ready, with their hints: only outlier ejection (5 failures in a row) sees it.
+            foreach (var pod in zoneA) _pods.SetFault(pod, StatusCode.Unavailable);
+            await Eventually.That(async () =>
+            {
+                try
+                {
+                    return (await zoned.Calls(30)).Keys.All(p => !zoneA.Contains(p));
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+                {
+                    failures++;
+                    return false;
+                }
+            }, Timeout, "30 calls in a row answered outside zone-a");
+        }
+        finally
+        {
+            foreach (var pod in zoneA) _pods.SetFault(pod, null);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            // One call at a time, round robin over the three: each is ejected at its 5th failure in a row, and no call
+            // reaches zone-a after the third ejection.
+            Assert.That(failures, Is.EqualTo(15), "failed calls: 3 zone-a pods x 5 failures in a row");
+            Assert.That(zoned.Logs, Has.Member("Topology: every local endpoint is excluded (ejected or not serving); calls go to the other 6 endpoints until one is readmitted."));
+        }
+    }
+
+    [Test]
     public async Task PreferLocal_OnePodInZoneA_FourInB_FourInC_ZoneAsPodReceivesAboutAThird()
     {
         // No trafficDistribution: PreferLocal reads the endpoints' zones.
