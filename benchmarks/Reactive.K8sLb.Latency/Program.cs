@@ -44,6 +44,16 @@ emulator.EventWritten += e =>
     Interlocked.Increment(ref eventsWritten);
 };
 
+if (o.Zones)
+{
+    // Zone- and node-aware routing (issue 14): its own nine pods in three zones, every configuration on its own Service.
+    using var zonesHarness = new ZonesHarness(emulator, new ZonesSettings(o.Callers, o.CallInterval, o.ZonesWindow), line => Out(line));
+    await zonesHarness.RunAsync(LoadAverage);
+    Out($"Total run time: {total.Elapsed.TotalSeconds:0} s; load average at the end {LoadAverage()}.");
+    await WriteReportAsync("zones-results.md");
+    return 0;
+}
+
 if (o.Ejection)
 {
     // Outlier ejection (issue 13): its own five pods with a fault switch, all configurations side by side.
@@ -793,6 +803,12 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
     /// <summary>Runs only the outlier-ejection measurement (issue 13).</summary>
     public bool Ejection { get; init; }
 
+    /// <summary>Runs only the zone-routing measurement (issue 14).</summary>
+    public bool Zones { get; init; }
+
+    /// <summary>Zones: how long each configuration's calls are counted.</summary>
+    public TimeSpan ZonesWindow { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Ejection: length of each scenario, from the start of the clock.</summary>
     public TimeSpan EjectionDuration { get; init; } = TimeSpan.FromSeconds(15);
 
@@ -825,10 +841,12 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
         var full = args.Contains("--full");
         var comparison = args.Contains("--policy-comparison");
         var ejection = args.Contains("--ejection");
+        var zones = args.Contains("--zones");
         var o = new Options(full, full ? 200 : 30, 3, 4, TimeSpan.FromMilliseconds(1), 6, TimeSpan.FromMilliseconds(full ? 1000 : 500), 100, TimeSpan.FromMilliseconds(20), TimeSpan.FromSeconds(1), 10_000, full ? 10 : 3, null, comparison ? 20 : 3)
         {
             PolicyComparison = comparison,
             Ejection = ejection,
+            Zones = zones,
         };
         for (var i = 0; i < args.Length; i++)
         {
@@ -839,6 +857,8 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 case "--full": break;
                 case "--policy-comparison": break;
                 case "--ejection": break;
+                case "--zones": break;
+                case "--zones-seconds": o = o with { ZonesWindow = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) }; break;
                 case "--ejection-seconds": o = o with { EjectionDuration = TimeSpan.FromSeconds(Int()) }; break;
                 case "--fault-after-seconds": o = o with { EjectionFaultAfter = TimeSpan.FromSeconds(Int()) }; break;
                 case "--scenarios": o = o with { EjectionScenarios = [.. Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] }; break;
@@ -867,6 +887,7 @@ internal sealed record Options(bool Full, int Reps, int Warmup, int Callers, Tim
                 default:
                     Console.Error.WriteLine("usage: Reactive.K8sLb.Latency [--full] [--reps N] [--callers N] [--call-interval-ms MS] [--dns-interval-ms MS] [--roll-pods N] [--roll-pace-ms MS] [--sync-endpoints N] [--pods N] [--round-robin] [--out PATH]");
                     Console.Error.WriteLine("       Reactive.K8sLb.Latency --ejection [--callers N] [--call-interval-ms MS] [--ejection-seconds S] [--fault-after-seconds S] [--short-interval-ms MS] [--app-error-seconds S] [--scenarios LIST] [--out PATH]");
+                    Console.Error.WriteLine("       Reactive.K8sLb.Latency --zones [--callers N] [--call-interval-ms MS] [--zones-seconds S] [--out PATH]");
                     Console.Error.WriteLine("       Reactive.K8sLb.Latency --policy-comparison [--reps N] [--rounds N] [--pods N] [--callers N] [--call-interval-ms MS] [--flap-pods N] [--flap-seconds S] [--flap-call-interval-ms MS[,MS...]] [--flap-toggle-ms MIN-MAX] [--out PATH]");
                     return null;
             }
