@@ -233,6 +233,52 @@ public sealed class ZoneRoutingEndToEndTests
         }
     }
 
+    /// <summary>Five pods in zone-a (pod-1..5), two in zone-b, two in zone-c.</summary>
+    private static readonly Placement[] FiveTwoTwo =
+    [
+        new("pod-1", "zone-a", "node-a1"), new("pod-2", "zone-a", "node-a2"), new("pod-3", "zone-a", "node-a3"), new("pod-4", "zone-a", "node-a4"), new("pod-5", "zone-a", "node-a5"),
+        new("pod-6", "zone-b", "node-b1"), new("pod-7", "zone-b", "node-b2"),
+        new("pod-8", "zone-c", "node-c1"), new("pod-9", "zone-c", "node-c2"),
+    ];
+
+    // Found in review: the ejection cap (50% of 9 = 4) leaves one failing zone-a pod; before the local tier kept only
+    // what its usable endpoints can take (LocalTierHealth, Envoy's overprovisioning), it took every call of the zone-a
+    // client (300 of 300 failed). Mode = Off is the reference (about 20 of the last 100 fail: 1 failing pod of 5 used).
+    [TestCase(TopologyMode.Hints)]
+    [TestCase(TopologyMode.Off)]
+    public async Task EveryPodOfALocalMajorityFails_CallsLeaveTheZone(TopologyMode mode)
+    {
+        await using var zoned = Start(FiveTwoTwo, "PreferSameZone", Topology(mode, "zone-a"));
+        await zoned.UntilServedBy(mode == TopologyMode.Off ? FiveTwoTwo.Select(p => p.Pod) : Zone(FiveTwoTwo, "zone-a"));
+        var zoneA = Zone(FiveTwoTwo, "zone-a");
+        var outcomes = new List<string>();
+        try
+        {
+            // Kubernetes still lists them ready, with their hints; outlier ejection may eject at most 50% of 9 = 4.
+            foreach (var pod in zoneA) _pods.SetFault(pod, StatusCode.Unavailable);
+            for (var i = 0; i < 300; i++)
+            {
+                try
+                {
+                    outcomes.Add((await zoned.Client.SayHelloAsync(new HelloRequest { Name = "x" })).Pod);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
+                {
+                    outcomes.Add("failed");
+                }
+            }
+        }
+        finally
+        {
+            foreach (var pod in zoneA) _pods.SetFault(pod, null);
+        }
+
+        var last = outcomes.Skip(200).ToList();
+        TestContext.Out.WriteLine($"{mode}: failed {outcomes.Count(o => o == "failed")} of 300, {last.Count(o => o == "failed")} of the last 100; logs: {string.Join(" | ", zoned.Logs.TakeLast(3))}");
+        Assert.That(last.Count(o => o == "failed"), Is.LessThan(50),
+            "with 5 of 9 endpoints local and failing, the ejection cap leaves one failing local endpoint: the local tier must keep only what its one usable endpoint can take (1.4 x 1/5)");
+    }
+
     [Test]
     public async Task PreferLocal_OnePodInZoneA_FourInB_FourInC_ZoneAsPodReceivesAboutAThird()
     {

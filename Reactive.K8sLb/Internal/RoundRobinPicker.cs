@@ -94,27 +94,28 @@ internal sealed class RoundRobinPicker : SubchannelPicker
             return TryPick(_local, ref _nextLocal, out var only) ? only : PickAnyway(_local, ref _nextLocal);
         }
 
-        if (_localPerMillion >= Million || _random(Million) < _localPerMillion)
+        // kube-proxy knows nothing of ejection; here a local tier that is partly excluded keeps only what its usable
+        // endpoints can take (LocalTierHealth), and one that is wholly excluded sends every call to the others.
+        var share = LocalTierHealth.Share(_localPerMillion, _local);
+        if (share >= Million || (share > 0 && _random(Million) < share))
         {
             if (TryPick(_local, ref _nextLocal, out var local))
             {
                 if (_spill is { IsSpilling: true } back) back.LocalUsable();
                 return local;
             }
-
-            // Every local endpoint is excluded: the others take the call (kube-proxy knows nothing of ejection; this
-            // is where the library does better than "all or nothing").
+        }
+        else if (share == 0)
+        {
             if (TryPick(_others, ref _nextOther, out var spilled))
             {
                 _spill?.LocalExcluded(_others.Length);
                 return spilled;
             }
         }
-        else
-        {
-            if (TryPick(_others, ref _nextOther, out var other)) return other;
-            if (TryPick(_local, ref _nextLocal, out var local)) return local;
-        }
+
+        if (TryPick(_others, ref _nextOther, out var other)) return other;
+        if (TryPick(_local, ref _nextLocal, out var fallback)) return fallback;
 
         return PickAnyway(_local, ref _nextLocal);
     }

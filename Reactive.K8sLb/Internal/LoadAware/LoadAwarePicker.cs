@@ -76,26 +76,22 @@ internal sealed class LoadAwarePicker : SubchannelPicker
         var now = _clock();
         if (_others.Length == 0) return Choose(_local, now) ?? Anyway(now);
 
-        if (_localPerMillion >= RoundRobinPicker.Million || _random(RoundRobinPicker.Million) < _localPerMillion)
+        var share = LocalTierHealth.Share(_localPerMillion, _local);
+        if (share >= RoundRobinPicker.Million || (share > 0 && _random(RoundRobinPicker.Million) < share))
         {
             if (Choose(_local, now) is { } local)
             {
                 if (_spill is { IsSpilling: true } back) back.LocalUsable();
                 return local;
             }
-
-            if (Choose(_others, now) is { } spilled)
-            {
-                _spill?.LocalExcluded(_others.Length);
-                return spilled;
-            }
         }
-        else if ((Choose(_others, now) ?? Choose(_local, now)) is { } chosen)
+        else if (share == 0 && Choose(_others, now) is { } spilled)
         {
-            return chosen;
+            _spill?.LocalExcluded(_others.Length);
+            return spilled;
         }
 
-        return Anyway(now);
+        return (Choose(_others, now) ?? Choose(_local, now)) ?? Anyway(now);
     }
 
     /// <summary>The cheapest of <c>choices</c> random draws that are not excluded; if every draw is excluded, the
