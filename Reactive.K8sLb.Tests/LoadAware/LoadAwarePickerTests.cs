@@ -158,6 +158,41 @@ public sealed class LoadAwarePickerTests
         Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel), "after the window it weighs fully");
     }
 
+    [Test]
+    public async Task SlowStart_RoundRobin_NewEndpointLetsItsTurnPassWithTheProbabilityOfItsWeight()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        var slowStart = new SlowStartPolicy(TimeSpan.FromSeconds(10).Ticks, 1.0, 0.1);
+        await using var world = World.Create(picking: null, slowStart);
+        world.Insert(pods, "pod-1");
+        await world.ReadyRoundRobinPickerWith(1);
+        world.Insert(pods, "pod-2");
+        var picker = await world.ReadyRoundRobinPickerWith(2);
+        var fresh = picker.Endpoints.Single(e => e.Subchannel.CurrentAddress?.EndPoint.Host == pods.EndPoint("pod-2").Address.ToString());
+
+        // Weight 0.1 in its first moment: a draw of 0.2 (x 1,000,000) lets the turn pass, one of 0.05 takes it.
+        world.Draws(200_000, 200_000, 200_000, 200_000);
+        var passing = Enumerable.Range(0, 4).Select(_ => picker.Pick(new PickContext()).Subchannel).ToList();
+        world.Draws(50_000, 50_000, 50_000, 50_000);
+        var taking = Enumerable.Range(0, 4).Select(_ => picker.Pick(new PickContext()).Subchannel).ToList();
+
+        Assert.That(passing, Has.None.SameAs(fresh.Subchannel), "every turn of the new pod passed to the established one");
+        Assert.That(taking.Count(s => ReferenceEquals(s, fresh.Subchannel)), Is.EqualTo(2), "round robin again: every other call");
+    }
+
+    [Test]
+    public async Task SlowStart_IsOff_NewestFirstStillSendsTheNewPodTheNextCall()
+    {
+        await using var pods = await GreeterPods.StartAsync(2);
+        await using var world = World.Create(picking: null);
+        world.Insert(pods, "pod-1");
+        await world.ReadyRoundRobinPickerWith(1);
+        world.Insert(pods, "pod-2");
+        var picker = await world.ReadyRoundRobinPickerWith(2);
+
+        Assert.That(picker.Pick(new PickContext()).Subchannel!.CurrentAddress?.EndPoint.Host, Is.EqualTo(pods.EndPoint("pod-2").Address.ToString()));
+    }
+
     private static int Index(LoadAwarePicker picker, GreeterPods pods, string name) =>
         picker.Endpoints.ToList().FindIndex(e => e.Subchannel.CurrentAddress?.EndPoint.Host == pods.EndPoint(name).Address.ToString());
 
@@ -168,7 +203,7 @@ public sealed class LoadAwarePickerTests
         private readonly ConcurrentQueue<BalancerState> _states = new();
         private readonly ConcurrentQueue<int> _draws = new();
 
-        private World(PickingPolicy picking, SlowStartPolicy? slowStart)
+        private World(PickingPolicy? picking, SlowStartPolicy? slowStart)
         {
             var services = new ServiceCollection();
             services.AddSingleton<LoadBalancerFactory>(new Factory(this, picking, slowStart));
@@ -182,7 +217,7 @@ public sealed class LoadAwarePickerTests
 
         public BalancedChannel Channel { get; }
 
-        public static World Create(PickingPolicy picking, SlowStartPolicy? slowStart = null)
+        public static World Create(PickingPolicy? picking, SlowStartPolicy? slowStart = null)
         {
             var world = new World(picking, slowStart);
             _ = world.Channel.Channel.ConnectAsync();
@@ -219,6 +254,15 @@ public sealed class LoadAwarePickerTests
             return found!;
         }
 
+        public async Task<RoundRobinPicker> ReadyRoundRobinPickerWith(int count)
+        {
+            RoundRobinPicker? found = null;
+            await Eventually.That(
+                () => (found = _states.LastOrDefault() is { ConnectivityState: ConnectivityState.Ready, Picker: RoundRobinPicker p } && p.Subchannels.Count == count ? p : null) is not null,
+                $"a ready round-robin picker over {count} subchannels");
+            return found!;
+        }
+
         public async ValueTask DisposeAsync()
         {
             Channel.Dispose();
@@ -227,7 +271,7 @@ public sealed class LoadAwarePickerTests
 
         private int Draw(int below) => _draws.TryDequeue(out var index) ? index % below : 0;
 
-        private sealed class Factory(World world, PickingPolicy picking, SlowStartPolicy? slowStart) : LoadBalancerFactory
+        private sealed class Factory(World world, PickingPolicy? picking, SlowStartPolicy? slowStart) : LoadBalancerFactory
         {
             public override string Name => NewestFirstRoundRobinBalancerFactory.PolicyName;
 

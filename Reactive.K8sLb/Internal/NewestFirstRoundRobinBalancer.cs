@@ -380,7 +380,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             localShare,
             _random,
             _spill,
-            routesHealthChecks: _healthPolicy is not null));
+            routesHealthChecks: _healthPolicy is not null,
+            slowStart: _slowStart,
+            clock: _ticks));
     }
 
     /// <summary>A ready address that is new to the set, at random among several; else at random.</summary>

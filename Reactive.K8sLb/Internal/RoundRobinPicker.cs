@@ -27,6 +27,8 @@ internal sealed class RoundRobinPicker : SubchannelPicker
     private readonly BalancerInstruments.Endpoint[] _others;
     private readonly int _localPerMillion;
     private readonly Func<int, int> _random;
+    private readonly LoadAware.SlowStartPolicy? _slowStart;
+    private readonly Func<long>? _clock;
     private readonly LocalSpillReporter? _spill;
     private readonly bool _routesHealthChecks;
     private long _nextLocal;
@@ -51,6 +53,9 @@ internal sealed class RoundRobinPicker : SubchannelPicker
     /// <param name="random">Picks an index below its argument (thread-safe); only used when the share is below 1.</param>
     /// <param name="spill">Told when every local endpoint is excluded and when one is usable again; may be <see langword="null"/>.</param>
     /// <param name="routesHealthChecks">See the other constructor.</param>
+    /// <param name="slowStart">Slow start: an endpoint in its window is taken, when its turn comes, with a probability
+    /// equal to its weight factor, else its turn passes; <see langword="null"/> for none.</param>
+    /// <param name="clock">The time in <see cref="TimeSpan"/> ticks, for slow start.</param>
     public RoundRobinPicker(
         IReadOnlyList<BalancerInstruments.Endpoint> local,
         int firstLocal,
@@ -59,8 +64,12 @@ internal sealed class RoundRobinPicker : SubchannelPicker
         double localShare,
         Func<int, int> random,
         LocalSpillReporter? spill,
-        bool routesHealthChecks = false)
+        bool routesHealthChecks = false,
+        LoadAware.SlowStartPolicy? slowStart = null,
+        Func<long>? clock = null)
     {
+        _slowStart = clock is null ? null : slowStart;
+        _clock = clock;
         _local = [.. local];
         _others = [.. others];
         _localPerMillion = (int)Math.Round(Math.Clamp(localShare, 0, 1) * Million);
@@ -122,21 +131,43 @@ internal sealed class RoundRobinPicker : SubchannelPicker
 
     /// <summary>The next endpoint of the tier that is not excluded, moving the tier's shared position along so the
     /// others keep an even share.</summary>
-    private static bool TryPick(BalancerInstruments.Endpoint[] tier, ref long next, out PickResult result)
+    private bool TryPick(BalancerInstruments.Endpoint[] tier, ref long next, out PickResult result)
     {
         var count = (ulong)tier.Length;
+        BalancerInstruments.Endpoint? passed = null;
         for (var tried = 0UL; tried < count; tried++)
         {
             var candidate = tier[(int)((ulong)Interlocked.Increment(ref next) % count)];
-            if (!candidate.Health.IsExcluded)
+            if (candidate.Health.IsExcluded) continue;
+            if (_slowStart is { } slow && !TakesItsTurn(slow, candidate))
             {
-                result = candidate.Pick();
-                return true;
+                passed ??= candidate;
+                continue;
             }
+
+            result = candidate.Pick();
+            return true;
+        }
+
+        // Every usable endpoint is ramping up and let its turn pass: the first of them takes the call.
+        if (passed is not null)
+        {
+            result = passed.Pick();
+            return true;
         }
 
         result = null!;
         return false;
+    }
+
+    /// <summary>Slow start: an endpoint in its window takes its turn with a probability equal to its weight factor.</summary>
+    private bool TakesItsTurn(LoadAware.SlowStartPolicy slow, BalancerInstruments.Endpoint endpoint)
+    {
+        var since = endpoint.ReadySince;
+        if (since == BalancerInstruments.Endpoint.FullWeight) return true;
+        var now = _clock!();
+        if (now - since >= slow.WindowTicks) return true;
+        return _random(Million) < slow.FactorAt(since, now) * Million;
     }
 
     /// <summary>Every endpoint is excluded: pick the tier's endpoints in turn anyway.</summary>
