@@ -20,6 +20,14 @@ internal sealed record PolicyUnderTest(string Name, Func<LoadBalancingConfig> Co
         new("peak_ewma, outlier detection off", () => new PeakEwmaConfig { OutlierDetection = new OutlierDetectionOptions { Enabled = false } }),
     ];
 
+    /// <summary>Diagnostic rows (<c>--diagnostic</c>): three random choices instead of two, so the chance that every
+    /// draw of a pick is the same endpoint falls from 1/n² to 1/n³.</summary>
+    public static IReadOnlyList<PolicyUnderTest> Diagnostic { get; } =
+    [
+        new("least_request, choiceCount 3", () => new LeastRequestConfig { ChoiceCount = 3 }),
+        new("peak_ewma, choiceCount 3", () => new PeakEwmaConfig { ChoiceCount = 3 }),
+    ];
+
     /// <summary>The policies that take slow start, with it off and on (window as given); round robin (grpc-dotnet's,
     /// no slow start) as the baseline.</summary>
     public static IReadOnlyList<PolicyUnderTest> WithSlowStart(TimeSpan window)

@@ -43,7 +43,7 @@ async Task SlowPodAsync()
         Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] slow pod: {title}");
         pods.ResetDelays();
         if (slow) pods.DelayOf(slowIp).Value = TimeSpan.FromMilliseconds(o.SlowMs);
-        var policies = PolicyUnderTest.All;
+        var policies = Compared();
         var channels = new List<BalancedChannel>();
         foreach (var policy in policies)
         {
@@ -122,7 +122,7 @@ async Task SlowHalfwayAsync()
     Console.WriteLine();
     Console.WriteLine("| policy | time to < half fair share | share, slow half | share, last 2 s | calls |");
     Console.WriteLine("|---|---|---|---|---|");
-    foreach (var policy in PolicyUnderTest.All)
+    foreach (var policy in Compared())
     {
         Console.Error.WriteLine($"[{total.Elapsed:mm\\:ss}] slow halfway: {policy.Name}");
         pods.ResetDelays();
@@ -206,6 +206,8 @@ async Task SlowStartAsync()
     Console.WriteLine();
 }
 
+IReadOnlyList<PolicyUnderTest> Compared() => o.Diagnostic ? [.. PolicyUnderTest.All, .. PolicyUnderTest.Diagnostic] : PolicyUnderTest.All;
+
 // Calls for a second (every subchannel connects and every pod answers before the clock starts).
 async Task WarmAsync(BalancedChannel channel)
 {
@@ -234,7 +236,7 @@ static string LoadAverage()
 }
 
 /// <summary>Command line: the modes (none given: all three) and their settings.</summary>
-internal sealed record Options(bool SlowPod, bool SlowHalfway, bool SlowStart, TimeSpan Duration, int Rounds, int Callers, int SlowMs, TimeSpan HalfwayDuration, TimeSpan SlowStartWindow)
+internal sealed record Options(bool SlowPod, bool SlowHalfway, bool SlowStart, bool Diagnostic, TimeSpan Duration, int Rounds, int Callers, int SlowMs, TimeSpan HalfwayDuration, TimeSpan SlowStartWindow)
 {
     public static Options? Parse(string[] args)
     {
@@ -248,6 +250,7 @@ internal sealed record Options(bool SlowPod, bool SlowHalfway, bool SlowStart, T
                 slowPod,
                 halfway,
                 slowStart,
+                args.Contains("--diagnostic"),
                 TimeSpan.FromSeconds(Number("--duration", 15)),
                 (int)Number("--rounds", 3),
                 (int)Number("--callers", 8),
@@ -258,7 +261,7 @@ internal sealed record Options(bool SlowPod, bool SlowHalfway, bool SlowStart, T
         catch (FormatException ex)
         {
             Console.Error.WriteLine(ex.Message);
-            Console.Error.WriteLine("usage: [--slow-pod] [--slow-halfway] [--slow-start] [--duration S=15] [--rounds N=3] [--callers N=8] [--slow-ms MS=50] [--halfway-duration S=10] [--slow-start-window S=10]");
+            Console.Error.WriteLine("usage: [--slow-pod] [--slow-halfway] [--slow-start] [--diagnostic] [--duration S=15] [--rounds N=3] [--callers N=8] [--slow-ms MS=50] [--halfway-duration S=10] [--slow-start-window S=10]");
             return null;
         }
 
