@@ -12,7 +12,9 @@ namespace Reactive.K8sLb.Benchmarks;
 [MemoryDiagnoser]
 public class ClockReadBenchmarks
 {
+#pragma warning disable CA1859 // the balancer reads its clock through the interface, so do we
     private readonly IScheduler _scheduler = DefaultScheduler.Instance;
+#pragma warning restore CA1859
 
     /// <summary>What the balancer's clock costs (its default scheduler).</summary>
     [Benchmark(Baseline = true)]
