@@ -63,4 +63,31 @@ public sealed class EndpointLoadTests
         load.Completed(2 * Ms, now: 0);
         Assert.That(load.Outstanding, Is.EqualTo(1));
     }
+
+    [Test]
+    public void StalledEndpointWithCallsInFlight_DoesNotLookCheaperThanAHealthyOne()
+    {
+        // Both start at 30 ms. "stalled" then accepts 20 calls and never answers (no deadline, no headers); "healthy"
+        // answers in 30 ms and has one call in flight. Found in review: the estimate decayed while calls were stuck.
+        var stalled = new EndpointLoad(30 * Ms, Decay, now: 0);
+        var healthy = new EndpointLoad(30 * Ms, Decay, now: 0);
+        for (var i = 0; i < 20; i++) stalled.Started();
+        var now = 60_000 * Ms;
+        healthy.Started();
+        healthy.Completed(30 * Ms, now);
+        healthy.Started();
+
+        Assert.That(stalled.PeakEwmaCost(now), Is.GreaterThan(healthy.PeakEwmaCost(now)));
+    }
+
+    [Test]
+    public void FastFailure_DoesNotLowerTheEstimate()
+    {
+        var load = new EndpointLoad(30 * Ms, Decay, now: 0);
+        load.Started();
+
+        load.Completed(1 * Ms, now: Decay, failed: true);
+
+        Assert.That(load.LatencyAt(Decay), Is.EqualTo(30.0 * Ms / Math.E).Within(1.0), "only the time decay, as if no call had completed");
+    }
 }

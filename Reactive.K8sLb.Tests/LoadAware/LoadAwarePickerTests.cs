@@ -193,6 +193,23 @@ public sealed class LoadAwarePickerTests
         Assert.That(picker.Pick(new PickContext()).Subchannel!.CurrentAddress?.EndPoint.Host, Is.EqualTo(pods.EndPoint("pod-2").Address.ToString()));
     }
 
+    [Test]
+    public async Task SlowStart_EndpointsOfTheFirstAddressList_StartAtFullWeight()
+    {
+        await using var pods = await GreeterPods.StartAsync(3);
+        var slowStart = new SlowStartPolicy(TimeSpan.FromSeconds(30).Ticks, 1.0, 0.1);
+        await using var world = World.Create(LeastRequest, slowStart, connect: false);
+        world.Insert(pods, "pod-1", "pod-2", "pod-3"); // before the channel starts: its first address list holds all three
+        world.Connect();
+        var picker = await world.ReadyPickerWith(3);
+
+        TestContext.Out.WriteLine($"address lists seen: {string.Join(",", world.Lists)}");
+        Assert.That(world.Lists.First(n => n >= 0), Is.EqualTo(3), "precondition: the first address list holds all three");
+        TestContext.Out.WriteLine($"ReadySince: {string.Join(",", picker.Endpoints.Select(e => e.ReadySince))}");
+        Assert.That(picker.Endpoints.Select(e => e.ReadySince), Is.All.EqualTo(BalancerInstruments.Endpoint.FullWeight),
+            "SlowStartOptions docs: the endpoints of the first address list start at full weight");
+    }
+
     private static int Index(LoadAwarePicker picker, GreeterPods pods, string name) =>
         picker.Endpoints.ToList().FindIndex(e => e.Subchannel.CurrentAddress?.EndPoint.Host == pods.EndPoint(name).Address.ToString());
 
@@ -213,16 +230,23 @@ public sealed class LoadAwarePickerTests
 
         public TestScheduler Clock { get; } = new();
 
+        public ConcurrentQueue<int> ListQueue { get; } = new();
+
+        public List<int> Lists => [.. ListQueue];
+
         public ServiceProvider Provider { get; }
 
         public BalancedChannel Channel { get; }
 
-        public static World Create(PickingPolicy? picking, SlowStartPolicy? slowStart = null)
+        public static World Create(PickingPolicy? picking, SlowStartPolicy? slowStart = null, bool connect = true)
         {
             var world = new World(picking, slowStart);
-            _ = world.Channel.Channel.ConnectAsync();
+            if (connect) world.Connect();
             return world;
         }
+
+        /// <summary>Starts the channel (its resolver and balancer).</summary>
+        public void Connect() => _ = Channel.Channel.ConnectAsync();
 
         /// <summary>The next random draws (indexes); after them, index 0.</summary>
         public void Draws(params int[] indexes)
@@ -276,7 +300,24 @@ public sealed class LoadAwarePickerTests
             public override string Name => NewestFirstRoundRobinBalancerFactory.PolicyName;
 
             public override LoadBalancer Create(LoadBalancerOptions options) =>
-                new NewestFirstRoundRobinBalancer(new RecordingController(options.Controller, world._states), options.LoggerFactory, OutlierPolicy.Default, clock: world.Clock, random: world.Draw, picking: picking, slowStart: slowStart);
+                new Recording(world, new NewestFirstRoundRobinBalancer(new RecordingController(options.Controller, world._states), options.LoggerFactory, OutlierPolicy.Default, clock: world.Clock, random: world.Draw, picking: picking, slowStart: slowStart));
+        }
+
+        private sealed class Recording(World world, LoadBalancer inner) : LoadBalancer
+        {
+            public override void UpdateChannelState(ChannelState state)
+            {
+                world.ListQueue.Enqueue(state.Addresses?.Count ?? -1);
+                inner.UpdateChannelState(state);
+            }
+
+            public override void RequestConnection() => inner.RequestConnection();
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) inner.Dispose();
+                base.Dispose(disposing);
+            }
         }
 
         private sealed class RecordingController(IChannelControlHelper inner, ConcurrentQueue<BalancerState> states) : IChannelControlHelper

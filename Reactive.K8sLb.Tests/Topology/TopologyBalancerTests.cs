@@ -141,6 +141,23 @@ public sealed class TopologyBalancerTests
     }
 
     [Test]
+    public async Task PreferLocal_AnotherZonesEndpointDisconnects_LogsNoNewSpillOver()
+    {
+        var logs = new CapturingLoggerFactory();
+        await using var pods = await GreeterPods.StartAsync(5);
+        await using var world = Create(new TopologyPolicy(TopologyMode.PreferLocal, "zone-a", null, null), logs: logs);
+        world.Insert(pods, ("pod-1", new Meta("zone-a")), ("pod-2", new Meta("zone-b")), ("pod-3", new Meta("zone-b")), ("pod-4", new Meta("zone-b")), ("pod-5", new Meta("zone-b")));
+        await world.ReadyPickerWith(5, local: 1);
+        var topologyLines = Topology(logs).Count;
+
+        await pods.StopAsync("pod-5");
+        await world.ReadyPickerWith(4, local: 1);
+
+        foreach (var line in Topology(logs)) TestContext.Out.WriteLine($"{line.EventId.Id} {line.Level} {line.Message}");
+        Assert.That(Topology(logs).Skip(topologyLines), Is.Empty, "an endpoint of another zone disconnecting is no routing change");
+    }
+
+    [Test]
     public async Task UnchangedRouting_AnotherZonesEndpointDisconnects_LogsNothingMore()
     {
         // Calls still go to the same local endpoints: connectivity of the others is not a routing change.

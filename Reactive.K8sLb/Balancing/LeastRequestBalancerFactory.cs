@@ -8,7 +8,7 @@ namespace Reactive.K8sLb;
 /// <summary>
 /// Creates balancers of the <c>least_request</c> policy (gRFC A48; see <see cref="LeastRequestConfig"/>). <see cref="BalancedChannel"/> and <c>AddKubernetesLoadBalancing</c> register it; select
 /// it with a <see cref="LeastRequestConfig"/> in the channel's service config. Per endpoint it reports
-/// <c>k8slb.endpoint.outstanding_calls</c> and <c>k8slb.endpoint.latency_estimate</c> besides the metrics of
+/// <c>k8slb.endpoint.outstanding_calls</c> besides the metrics of
 /// <see cref="NewestFirstRoundRobinBalancerFactory"/>.
 /// </summary>
 public sealed class LeastRequestBalancerFactory : LoadBalancerFactory

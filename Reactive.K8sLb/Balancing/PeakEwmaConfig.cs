@@ -26,7 +26,8 @@ public sealed class PeakEwmaConfig : BalancingPolicyConfig
         Update(2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(30));
     }
 
-    /// <summary>How many endpoints each pick draws at random (with replacement), 2 to 10. The default value is 2.</summary>
+    /// <summary>How many endpoints each pick draws at random, 2 to 10, the first two distinct (as Finagle's and
+    /// tower's p2c). The default value is 2.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Below 2 or above 10.</exception>
     public int ChoiceCount
     {
@@ -54,13 +55,14 @@ public sealed class PeakEwmaConfig : BalancingPolicyConfig
 
     /// <summary>The latency estimate of an endpoint before its first answer. The default value is 30 ms (Linkerd's), so a
     /// new endpoint does not look free before it has answered.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Not positive (a new endpoint would cost nothing whatever its load
+    /// until its first answer).</exception>
     public TimeSpan DefaultRtt
     {
         get => (TimeSpan)Settings[DefaultRttField];
         set
         {
-            if (value < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultRtt), value, "DefaultRtt must not be negative.");
+            if (value <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(DefaultRtt), value, "DefaultRtt must be positive.");
             Update(ChoiceCount, Decay, value);
         }
     }

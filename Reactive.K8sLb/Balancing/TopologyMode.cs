@@ -9,7 +9,9 @@ public enum TopologyMode
     /// EndpointSlice controller writes hints (<c>hints.forNodes</c>, <c>hints.forZones</c>) from the Service's
     /// <c>trafficDistribution</c>; when every ready endpoint has a node hint and some are for the client's node, only
     /// those are used; else when every ready endpoint has a zone hint and some are for the client's zone, only those;
-    /// else all. With no hints, or an unknown client zone, nothing changes.
+    /// else all. With no hints, or an unknown client zone, nothing changes. Unlike kube-proxy, the library also sends
+    /// calls to the other endpoints while no local one is connected, every one is excluded (ejected, not serving), or
+    /// for the share a partly excluded local set cannot take (<c>1 - 1.4 × usable share</c>, Envoy's overprovisioning).
     /// </summary>
     Hints,
 

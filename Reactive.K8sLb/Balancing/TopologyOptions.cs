@@ -59,10 +59,10 @@ public sealed class TopologyOptions
     public string? NodeName { get; set; }
 
     /// <summary>
-    /// <see cref="TopologyMode.PreferLocal"/> only: the share of the usable endpoints the client's zone must hold for all
-    /// its calls to stay local. Below it, the local endpoints receive <c>localShare / MinLocalShare</c> of the calls and
+    /// <see cref="TopologyMode.PreferLocal"/> only: the share of the connected endpoints the client's zone must hold for
+    /// all its calls to stay local (endpoints without a zone label do not count as a zone). Below it, the local endpoints receive <c>localShare / MinLocalShare</c> of the calls and
     /// the others the rest, round robin. The default value is <see langword="null"/>: one over the number of zones with
-    /// usable endpoints, which is the zone's fair share when clients are spread evenly over the zones. Example: 1 pod in
+    /// connected endpoints, which is the zone's fair share when clients are spread evenly over the zones. Example: 1 pod in
     /// zone a and 4 in each of b and c: zone a holds 1/9 of the endpoints, its fair share is 1/3, so its clients send 1/3
     /// of their calls to its pod and 2/3 to the 8 others, and every pod ends up with the same load.
     /// </summary>

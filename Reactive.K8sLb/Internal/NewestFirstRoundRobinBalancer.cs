@@ -99,7 +99,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         _logger = loggerFactory.CreateLogger(LoggerCategory);
         _clock = clock ?? DefaultScheduler.Instance;
         _random = random ?? Random.Shared.Next;
-        _ticks = () => _clock.Now.UtcTicks;
+        // Latencies and slow start read this clock: a monotonic one in production (an NTP step of the wall clock would
+        // look like a huge latency peak), the given scheduler's in tests.
+        _ticks = clock is null ? MonotonicTicks : () => _clock.Now.UtcTicks;
         _spill = new LocalSpillReporter(_logger);
         if (outlierPolicy is not null)
         {
@@ -121,6 +123,10 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             }
         }
     }
+
+    private static long MonotonicTicks() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * TicksPerStopwatchTick);
+
+    private static readonly double TicksPerStopwatchTick = (double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency;
 
     /// <summary>The outlier detector, or <see langword="null"/> when ejection is off. Internal for testing.</summary>
     internal OutlierDetector? Detector => _detector;
@@ -258,8 +264,12 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             var subchannel = _controller.CreateSubchannel(new SubchannelOptions([address]));
             var telemetry = new BalancerInstruments.Endpoint(subchannel, address, _identity);
             if (_detector is not null) telemetry.Detect(_detector);
-            if (_picking is { } picking) telemetry.TrackLoad(new EndpointLoad(picking.DefaultRttTicks, picking.DecayTicks, now.UtcTicks), _ticks);
-            var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now));
+            if (_picking is { } picking) telemetry.TrackLoad(new EndpointLoad(picking.DefaultRttTicks, picking.DecayTicks, now.UtcTicks), picking.Measure == LoadMeasure.PeakEwma ? _ticks : null);
+            var fresh = new Entry(telemetry, address, isNew: !_recent.TakeRecentlyRemoved(address.EndPoint, now))
+            {
+                // Slow start is for endpoints that join a running set: those of the first address list start at full weight.
+                RampsUp = _slowStart is not null && (_hadReadyPicker || _entries.Count > 0),
+            };
             if (_healthPolicy is not null) fresh.HealthWatcher = new HealthWatcher(telemetry, _healthPolicy, _healthInvoker!, _clock, _healthReports!);
             subchannel.OnStateChanged(state => OnSubchannelStateChanged(fresh, state));
             next.Add(fresh);
@@ -286,7 +296,13 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
 
             // Slow start counts from the moment a connection is ready, for endpoints that join a running set (the first
             // ones start at full weight: there is nobody to take their share).
-            if (state.State == ConnectivityState.Ready && entry.State != ConnectivityState.Ready) entry.Telemetry.ReadySince = _hadReadyPicker ? _clock.Now.UtcTicks : BalancerInstruments.Endpoint.FullWeight;
+            // The ramp starts when the connection is first ready; a reconnect later does not start it again.
+            if (state.State == ConnectivityState.Ready && entry.RampsUp)
+            {
+                entry.RampsUp = false;
+                entry.Telemetry.ReadySince = _ticks();
+            }
+
             entry.State = state.State;
             _detector?.SetReady(entry.Telemetry.Health, state.State == ConnectivityState.Ready);
             entry.HealthWatcher?.SetReady(state.State == ConnectivityState.Ready);
@@ -430,7 +446,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         if (decision is null || _topology.Mode == TopologyMode.Off) return (ready, [], 1.0);
         if (!decision.Narrows)
         {
-            ReportRouting($"all:{decision.Why}", () =>
+            ReportRouting($"all:{(decision.Rule.Length > 0 ? decision.Rule : decision.Why)}", () =>
             {
                 if (decision.HintsIgnored || _routing?.StartsWith("all:", StringComparison.Ordinal) == false) Log.TopologyAll(_logger, _entries.Count, decision.Why);
                 else Log.TopologyAllQuiet(_logger, _entries.Count, decision.Why);
@@ -457,7 +473,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         var share = LocalShareOf(local, ready);
         if (share < 1.0)
         {
-            ReportRouting($"spill:{local.Count}/{ready.Count}:{share:R}", () =>
+            // Keyed on the decision, like the local line: connections coming and going move the share a little and
+            // are no routing change worth a line each.
+            ReportRouting($"spill:{decision.LocalCount}/{_entries.Count}:{decision.Why}", () =>
             {
                 var zoneShare = (double)local.Count / ready.Count;
                 int sharePercent = Percent(share), zonePercent = Percent(zoneShare), thresholdPercent = Percent(zoneShare / share);
@@ -545,6 +563,9 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         public BalancerAddress Address { get; set; } = address;
 
         public ConnectivityState State { get; set; } = ConnectivityState.Idle;
+
+        /// <summary>Whether slow start ramps it up when its connection is first ready (it joined a running set).</summary>
+        public bool RampsUp { get; set; }
 
         /// <summary>Whether topology makes it local (the picker's first tier).</summary>
         public bool IsLocal { get; set; }

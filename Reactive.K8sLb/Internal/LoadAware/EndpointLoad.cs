@@ -36,13 +36,22 @@ internal sealed class EndpointLoad
     /// <summary>A call started.</summary>
     public void Started() => Interlocked.Increment(ref _outstanding);
 
-    /// <summary>A call completed (answer or failure) after <paramref name="rttTicks"/>.</summary>
-    public void Completed(long rttTicks, long now)
+    /// <summary>A call completed (answer or failure), its latency not measured (<c>least_request</c>).</summary>
+    public void Completed() => Interlocked.Decrement(ref _outstanding);
+
+    /// <summary>A call completed after <paramref name="rttTicks"/>: an answer, or a failure (<paramref name="failed"/>),
+    /// which may raise the estimate but never lowers it (a pod that fails every call at once must not look fast).</summary>
+    public void Completed(long rttTicks, long now, bool failed = false)
     {
         Interlocked.Decrement(ref _outstanding);
         lock (_gate)
         {
             var rtt = Math.Max(0, rttTicks);
+            if (failed && rtt <= _cost)
+            {
+                return;
+            }
+
             if (rtt > _cost)
             {
                 _cost = rtt;
@@ -57,11 +66,14 @@ internal sealed class EndpointLoad
         }
     }
 
-    /// <summary>The latency estimate at <paramref name="now"/>, in ticks: the last estimate decayed towards 0 since its
-    /// update. Read without the lock (a slightly stale pair is as good an estimate).</summary>
+    /// <summary>The latency estimate at <paramref name="now"/>, in ticks: the last estimate, decayed towards 0 since its
+    /// update while no call is in flight. With calls in flight and no answer the estimate does not decay: a pod that
+    /// hangs must not come to look free (Finagle's intent with its penalty for pending calls). Read without the lock: a
+    /// cost and a stamp from two updates can mis-price one pick, which the next update corrects.</summary>
     public double LatencyAt(long now)
     {
         var cost = Volatile.Read(ref _cost);
+        if (Outstanding > 0) return cost;
         var elapsed = now - Volatile.Read(ref _stamp);
         return elapsed <= 0 ? cost : cost * Math.Exp(-elapsed / _decayTicks);
     }

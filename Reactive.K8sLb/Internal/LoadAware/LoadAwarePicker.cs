@@ -73,7 +73,8 @@ internal sealed class LoadAwarePicker : SubchannelPicker
     public override PickResult Pick(PickContext context)
     {
         if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return PickFor(target);
-        var now = _clock();
+        // least_request reads no clock unless slow start needs it (a clock read costs as much as the rest of the pick).
+        var now = _measure == LoadMeasure.PeakEwma || _slowStart is not null ? _clock() : 0;
         if (_others.Length == 0) return Choose(_local, now) ?? Anyway(now);
 
         var share = LocalTierHealth.Share(_localPerMillion, _local);

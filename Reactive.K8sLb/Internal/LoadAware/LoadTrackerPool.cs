@@ -16,12 +16,13 @@ internal sealed class LoadTrackerPool
     private readonly ConcurrentQueue<CallLoadTracker> _free = new();
     private readonly BalancerInstruments.Endpoint _endpoint;
     private readonly EndpointLoad _load;
-    private readonly Func<long> _clock;
+    private readonly Func<long>? _clock;
 
     /// <param name="endpoint">The endpoint (its outcome and call counting happen in the same tracker).</param>
     /// <param name="load">Its load.</param>
-    /// <param name="clock">The time, in <see cref="TimeSpan"/> ticks.</param>
-    public LoadTrackerPool(BalancerInstruments.Endpoint endpoint, EndpointLoad load, Func<long> clock)
+    /// <param name="clock">The time, in <see cref="TimeSpan"/> ticks, to measure latencies (<c>peak_ewma</c>);
+    /// <see langword="null"/> to count calls in flight only (<c>least_request</c>: no clock read per call).</param>
+    public LoadTrackerPool(BalancerInstruments.Endpoint endpoint, EndpointLoad load, Func<long>? clock)
     {
         _endpoint = endpoint;
         _load = load;
@@ -46,15 +47,23 @@ internal sealed class LoadTrackerPool
 
         public void Start()
         {
-            _started = _pool._clock();
+            if (_pool._clock is { } clock) _started = clock();
             _pool._load.Started();
             _pool._endpoint.OnCallStarted();
         }
 
         public void Complete(CompletionContext context)
         {
-            var now = _pool._clock();
-            _pool._load.Completed(now - _started, now);
+            if (_pool._clock is { } clock)
+            {
+                var now = clock();
+                _pool._load.Completed(now - _started, now, failed: context.Error is not null);
+            }
+            else
+            {
+                _pool._load.Completed();
+            }
+
             _pool._endpoint.OnCallCompleted(context.Error);
             _pool._free.Enqueue(this);
         }

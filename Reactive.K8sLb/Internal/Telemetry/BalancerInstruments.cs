@@ -134,7 +134,7 @@ internal static class BalancerInstruments
             "k8slb.endpoint.latency_estimate",
             ObserveLatencyEstimate,
             unit: "s",
-            description: "Under a load-aware policy (least_request, peak_ewma): the endpoint's peak EWMA latency estimate (call start to response headers), decayed to now.");
+            description: "Under peak_ewma: the endpoint's peak EWMA latency estimate (call start to response headers), decayed to now.");
     }
 
     private static IEnumerable<Measurement<long>> ObserveOutstanding()
@@ -382,7 +382,7 @@ internal static class BalancerInstruments
         /// </summary>
         public PickResult Pick()
         {
-            if (Picks.Enabled) Picks.Add(1, _tags);
+            if (Picks.Enabled) CountPick();
             if (_loadPicks is { } pool) return pool.Rent();
             if (Health.IsCounting) return OutcomeTracked;
             return Calls.Enabled ? Tracked : Untracked;
@@ -403,15 +403,16 @@ internal static class BalancerInstruments
         }
 
         /// <summary>Puts the endpoint under load tracking (called once, before it is picked): from then on every pick
-        /// carries a pooled per-call tracker that also does what <see cref="OutcomeTracked"/> does.</summary>
-        public void TrackLoad(LoadAware.EndpointLoad load, Func<long> clock)
+        /// carries a pooled per-call tracker that also does what <see cref="OutcomeTracked"/> does. With a clock the
+        /// tracker measures latencies (peak EWMA), without one it counts calls in flight only.</summary>
+        public void TrackLoad(LoadAware.EndpointLoad load, Func<long>? clock)
         {
             Load = load;
             _loadClock = clock;
             _loadPicks = new LoadAware.LoadTrackerPool(this, load, clock);
         }
 
-        /// <summary>The latency estimate now, in seconds, under load tracking; else <see langword="null"/>.</summary>
+        /// <summary>The latency estimate now, in seconds, when latencies are measured (peak EWMA); else <see langword="null"/>.</summary>
         public double? LatencyEstimate() =>
             Load is { } load && _loadClock is { } clock ? load.LatencyAt(clock()) / TimeSpan.TicksPerSecond : null;
 
@@ -501,7 +502,30 @@ internal static class BalancerInstruments
         {
         }
 
-        void ISubchannelCallTracker.Complete(CompletionContext context) => RecordCall(context.Error);
+        void ISubchannelCallTracker.Complete(CompletionContext context)
+        {
+            try
+            {
+                RecordCall(context.Error);
+            }
+            catch (Exception)
+            {
+                // A meter listener that throws loses this count; it must not fail the call in grpc-dotnet's handler.
+            }
+        }
+
+        /// <summary>Counts a pick; a meter listener that throws must not fail the pick (it would fail the call).</summary>
+        private void CountPick()
+        {
+            try
+            {
+                Picks.Add(1, _tags);
+            }
+            catch (Exception)
+            {
+                // Lost count only.
+            }
+        }
 
         private void RecordCall(Exception? error)
         {

@@ -11,7 +11,9 @@ namespace Reactive.K8sLb.Internal.Topology;
 /// <param name="Why">Why, in words, for the log line.</param>
 /// <param name="HintsIgnored">Whether some endpoints carry hints that kube-proxy's rules ignore here (worth an
 /// Information line rather than a Debug one).</param>
-internal sealed record TopologyDecision(bool[] IsLocal, int LocalCount, string Why, bool HintsIgnored = false)
+/// <param name="Rule">The rule that decided, without the details <paramref name="Why"/> names (an endpoint's address):
+/// what a log line is keyed on, so a rollout that changes which endpoint lacks a hint is not a new routing.</param>
+internal sealed record TopologyDecision(bool[] IsLocal, int LocalCount, string Why, bool HintsIgnored = false, string Rule = "")
 {
     /// <summary>Whether topology narrows the set.</summary>
     public bool Narrows => LocalCount > 0;
@@ -32,7 +34,7 @@ internal sealed record TopologyDecision(bool[] IsLocal, int LocalCount, string W
         if (!choice.IsLocal)
         {
             var hintsIgnored = choice.Rule is TopologyRule.MissingHints or TopologyRule.UnknownZone or TopologyRule.NoLocalEndpoints;
-            return new TopologyDecision(isLocal, 0, WhyAll(choice.Rule, metadata, policy), hintsIgnored);
+            return new TopologyDecision(isLocal, 0, WhyAll(choice.Rule, metadata, policy), hintsIgnored, choice.Rule.ToString());
         }
 
         // The choice keeps the input's order and instances: mark them by reference.
