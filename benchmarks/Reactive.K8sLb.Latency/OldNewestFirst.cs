@@ -84,7 +84,7 @@ internal static class Policies
 {
     public const string RoundRobin = "round_robin";
 
-    public static readonly string[] Compared = [RoundRobin, OldNewestFirstRoundRobinBalancerFactory.PolicyName, NewestFirstRoundRobinBalancerFactory.PolicyName];
+    public static readonly string[] Compared = [RoundRobin, OldNewestFirstRoundRobinBalancerFactory.PolicyName, NewestFirstRoundRobinBalancerFactory.PolicyName, PeakEwmaBalancerFactory.PolicyName, LeastRequestBalancerFactory.PolicyName];
 
     /// <summary>A fresh factory for the policy (the probe wraps it in the new-pod case).</summary>
     public static LoadBalancerFactory Factory(string name) => name switch
@@ -92,6 +92,8 @@ internal static class Policies
         RoundRobin => new RoundRobinBalancerFactory(),
         OldNewestFirstRoundRobinBalancerFactory.PolicyName => new OldNewestFirstRoundRobinBalancerFactory(),
         NewestFirstRoundRobinBalancerFactory.PolicyName => new NewestFirstRoundRobinBalancerFactory(),
+        PeakEwmaBalancerFactory.PolicyName => new PeakEwmaBalancerFactory(),
+        LeastRequestBalancerFactory.PolicyName => new LeastRequestBalancerFactory(),
         _ => throw new ArgumentException($"unknown policy {name}", nameof(name)),
     };
 
@@ -100,6 +102,8 @@ internal static class Policies
         RoundRobin => "round_robin (grpc-dotnet)",
         OldNewestFirstRoundRobinBalancerFactory.PolicyName => "old newest-first (dc2a5a6)",
         NewestFirstRoundRobinBalancerFactory.PolicyName => "newest_first_round_robin (library, new)",
+        PeakEwmaBalancerFactory.PolicyName => "peak_ewma (library)",
+        LeastRequestBalancerFactory.PolicyName => "least_request (library)",
         _ => name,
     };
 }

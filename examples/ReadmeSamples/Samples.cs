@@ -197,6 +197,15 @@ public static class Samples
         });
     }
 
+    /// <summary>README: "Load-aware picking and slow start".</summary>
+    public static void PeakEwmaChannel()
+    {
+        using var ewmaChannel = BalancedChannel.Create(new GrpcChannelOptions
+        {
+            ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new PeakEwmaConfig(), new RoundRobinConfig() } },
+        });
+    }
+
     /// <summary>README: "Zone- and node-aware routing" (zone from the Node object).</summary>
     public static async Task<TopologyOptions> TopologyFromNode(k8s.IKubernetes kubernetes)
     {
