@@ -470,22 +470,21 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
             return (others, [], 1.0);
         }
 
+        // The picker's share follows what is connected; the log line follows the decision (every endpoint of the list),
+        // so connections coming and going neither repeat it nor print a passing share.
         var share = LocalShareOf(local, ready);
-        if (share < 1.0)
+        var planned = LocalShareOf(_entries.FindAll(e => e.IsLocal), _entries);
+        if (planned < 1.0)
         {
-            // Keyed on the decision, like the local line: connections coming and going move the share a little and
-            // are no routing change worth a line each.
             ReportRouting($"spill:{decision.LocalCount}/{_entries.Count}:{decision.Why}", () =>
             {
-                var zoneShare = (double)local.Count / ready.Count;
-                int sharePercent = Percent(share), zonePercent = Percent(zoneShare), thresholdPercent = Percent(zoneShare / share);
-                Log.TopologySpillOver(_logger, sharePercent, local.Count, decision.Why, others.Count, _topology.Zone ?? "?", zonePercent, thresholdPercent);
+                var zoneShare = (double)decision.LocalCount / _entries.Count;
+                int sharePercent = Percent(planned), zonePercent = Percent(zoneShare), thresholdPercent = Percent(zoneShare / planned);
+                Log.TopologySpillOver(_logger, sharePercent, decision.LocalCount, decision.Why, _entries.Count - decision.LocalCount, _topology.Zone ?? "?", zonePercent, thresholdPercent);
             });
         }
         else
         {
-            // Keyed on the decision, not on what is connected: an endpoint of either tier connecting or disconnecting
-            // leaves calls where they were and is no routing change to log.
             var total = _entries.Count;
             ReportRouting($"local:{decision.LocalCount}/{total}:{decision.Why}", () => Log.TopologyLocal(_logger, decision.LocalCount, total, decision.Why));
         }
