@@ -61,16 +61,18 @@ public class PickerBenchmarks
         _ = _channel.ConnectAsync(); // starts the resolver; the capturing balancer never reports Ready
         var subchannels = await capture.Created.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
+        // The balancer's production clock: monotonic (Stopwatch) ticks, as TimeSpan ticks.
         var clock = DefaultScheduler.Instance;
-        long Ticks() => clock.Now.UtcTicks;
+        var perTick = (double)TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency;
+        long Ticks() => (long)(System.Diagnostics.Stopwatch.GetTimestamp() * perTick);
         var now = Ticks();
         if (OutlierDetection) _detector = new OutlierDetector(OutlierPolicy.Default, clock, new IgnoreEjections());
         var endpoints = subchannels.Select((s, i) =>
         {
             var endpoint = new BalancerInstruments.Endpoint(s, addresses[i], identity: null);
             if (_detector is not null) endpoint.Detect(_detector);
-            if (Picker != "RoundRobin") endpoint.TrackLoad(new EndpointLoad(TimeSpan.FromMilliseconds(30).Ticks, TimeSpan.FromSeconds(10).Ticks, now), Ticks);
-            endpoint.ReadySince = now;
+            // As the balancer does: least_request counts calls in flight only (no clock), peak_ewma measures latencies.
+            if (Picker != "RoundRobin") endpoint.TrackLoad(new EndpointLoad(TimeSpan.FromMilliseconds(30).Ticks, TimeSpan.FromSeconds(10).Ticks, now), Picker == "PeakEwma" ? Ticks : null);
             return endpoint;
         }).ToArray();
 

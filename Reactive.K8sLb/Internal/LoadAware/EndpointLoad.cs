@@ -58,7 +58,9 @@ internal sealed class EndpointLoad
             }
             else
             {
-                var weight = Math.Exp(-Math.Max(0, now - _stamp) / _decayTicks);
+                // exp(-x) ~ 1 - x for the small steps of a busy endpoint (error below x^2 / 2): no exponential per call.
+                var x = Math.Max(0, now - _stamp) / _decayTicks;
+                var weight = x < 1e-3 ? 1 - x : Math.Exp(-x);
                 _cost = (_cost * weight) + (rtt * (1 - weight));
             }
 
@@ -75,7 +77,10 @@ internal sealed class EndpointLoad
         var cost = Volatile.Read(ref _cost);
         if (Outstanding > 0) return cost;
         var elapsed = now - Volatile.Read(ref _stamp);
-        return elapsed <= 0 ? cost : cost * Math.Exp(-elapsed / _decayTicks);
+
+        // Within a ten-thousandth of the time constant the decay is below 0.01%: skip the exponential (most picks of
+        // a busy channel come that soon after the endpoint's last answer).
+        return elapsed <= _decayTicks * 1e-4 ? cost : cost * Math.Exp(-elapsed / _decayTicks);
     }
 
     /// <summary>Peak EWMA's load: the latency estimate times the calls in flight plus the one being placed.</summary>

@@ -128,7 +128,7 @@ internal sealed class LoadAwarePicker : SubchannelPicker
             }
         }
 
-        if (best is not null) return best.Pick();
+        if (best is not null) return best.Pick(now);
         foreach (var candidate in tier)
         {
             if (candidate.Health.IsExcluded) continue;
@@ -140,7 +140,7 @@ internal sealed class LoadAwarePicker : SubchannelPicker
             }
         }
 
-        return best?.Pick();
+        return best?.Pick(now);
     }
 
     /// <summary>Every endpoint is excluded: the cheapest local one anyway (calls keep somewhere to go).</summary>
@@ -158,7 +158,7 @@ internal sealed class LoadAwarePicker : SubchannelPicker
             }
         }
 
-        return best.Pick();
+        return best.Pick(now);
     }
 
     private double Cost(BalancerInstruments.Endpoint endpoint, long now)

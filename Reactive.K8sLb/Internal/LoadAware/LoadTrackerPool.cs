@@ -30,12 +30,22 @@ internal sealed class LoadTrackerPool
     }
 
     /// <summary>A pick of the endpoint whose tracker measures the call.</summary>
-    public PickResult Rent() => _free.TryDequeue(out var tracker) ? tracker.Result : new CallLoadTracker(this).Result;
+    /// <param name="now">The pick's time, when the picker read the clock: grpc-dotnet starts the call on the same thread
+    /// right after the pick, so it serves as the start and saves a clock read; 0 to read the clock at the start.</param>
+    public PickResult Rent(long now = 0)
+    {
+        var tracker = _free.TryDequeue(out var free) ? free : new CallLoadTracker(this);
+        tracker.PickedAt = now;
+        return tracker.Result;
+    }
 
     private sealed class CallLoadTracker : ISubchannelCallTracker
     {
         private readonly LoadTrackerPool _pool;
         private long _started;
+
+        /// <summary>The pick's time, or 0 (see <see cref="Rent"/>).</summary>
+        public long PickedAt { get; set; }
 
         public CallLoadTracker(LoadTrackerPool pool)
         {
@@ -47,7 +57,7 @@ internal sealed class LoadTrackerPool
 
         public void Start()
         {
-            if (_pool._clock is { } clock) _started = clock();
+            if (_pool._clock is { } clock) _started = PickedAt != 0 ? PickedAt : clock();
             _pool._load.Started();
             _pool._endpoint.OnCallStarted();
         }

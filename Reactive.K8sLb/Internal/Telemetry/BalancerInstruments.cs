@@ -380,10 +380,14 @@ internal static class BalancerInstruments
         /// invoker when one is starting it (<see cref="CallCapture"/>), and its <c>Complete</c> counts a transport error.
         /// Otherwise tracked only while someone listens to the calls.
         /// </summary>
-        public PickResult Pick()
+        public PickResult Pick() => Pick(now: 0);
+
+        /// <summary>Like <see cref="Pick()"/>, for a load-aware picker that read the clock at <paramref name="now"/>
+        /// (the pooled tracker takes it as the call's start).</summary>
+        public PickResult Pick(long now)
         {
             if (Picks.Enabled) CountPick();
-            if (_loadPicks is { } pool) return pool.Rent();
+            if (_loadPicks is { } pool) return pool.Rent(now);
             if (Health.IsCounting) return OutcomeTracked;
             return Calls.Enabled ? Tracked : Untracked;
         }
