@@ -138,7 +138,7 @@ public sealed class LoadAwarePickerTests
     }
 
     [Test]
-    public async Task SlowStart_NewEndpointInItsWindow_LooksBusier()
+    public async Task SlowStart_LoadAware_NewEndpointStaysInADrawWithTheProbabilityOfItsWeight()
     {
         await using var pods = await GreeterPods.StartAsync(2);
         var slowStart = new SlowStartPolicy(TimeSpan.FromSeconds(10).Ticks, 1.0, 0.1);
@@ -148,14 +148,18 @@ public sealed class LoadAwarePickerTests
         world.Insert(pods, "pod-2");
         var picker = await world.ReadyPickerWith(2);
         var established = Endpoint(picker, pods, "pod-1");
-        established.Pick().SubchannelCallTracker!.Start(); // 1 call in flight: cost 2 vs the new pod's (0 + 1) / 0.1 = 10
+        var fresh = Endpoint(picker, pods, "pod-2");
+        established.Pick().SubchannelCallTracker!.Start(); // 1 call in flight: the new pod is cheaper when it stays in
 
-        world.Draws(Index(picker, pods, "pod-2"), Index(picker, pods, "pod-1"));
-        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(established.Subchannel), "in its first moment the new pod weighs 10%");
+        // Weight 0.1 in its first moment: a draw of 0.2 (x 1,000,000) leaves it out, one of 0.05 keeps it in.
+        world.Draws(Index(picker, pods, "pod-2"), 200_000, Index(picker, pods, "pod-1"));
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(established.Subchannel), "left out of the draw");
+        world.Draws(Index(picker, pods, "pod-2"), 50_000, Index(picker, pods, "pod-1"));
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(fresh.Subchannel), "kept in, and cheaper");
 
         world.Clock.AdvanceBy(TimeSpan.FromSeconds(10).Ticks);
         world.Draws(Index(picker, pods, "pod-2"), Index(picker, pods, "pod-1"));
-        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(Endpoint(picker, pods, "pod-2").Subchannel), "after the window it weighs fully");
+        Assert.That(picker.Pick(new PickContext()).Subchannel, Is.SameAs(fresh.Subchannel), "after the window no draw is spent on it");
     }
 
     [Test]

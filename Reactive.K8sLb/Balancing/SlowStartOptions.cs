@@ -4,8 +4,8 @@ namespace Reactive.K8sLb;
 /// Slow start (Envoy's <c>slow_start_config</c>): an endpoint that has just become ready receives a growing share of the
 /// calls over <see cref="Window"/> instead of its full share at once, so a pod with a cold JIT, empty caches or a pool
 /// still filling is not flooded. Its weight factor is <c>max(MinWeightPercent / 100, (t / Window) ^ (1 / Aggression))</c>
-/// where <c>t</c> is the time since its connection became ready: round robin skips it with probability
-/// <c>1 - factor</c>, <c>least_request</c> and <c>peak_ewma</c> divide the factor into its load. Off by default.
+/// where <c>t</c> is the time since its connection became ready: round robin lets its turn pass, and <c>least_request</c>
+/// and <c>peak_ewma</c> leave it out of a draw, with probability <c>1 - factor</c>. Off by default.
 /// <para>With the newest-first preference of <c>newest_first_round_robin</c>: a new endpoint in its window does not take
 /// the next call ahead of the others (the two ask for opposite things; slow start wins when it is on). Only endpoints
 /// that join a running set ramp up: the endpoints of the first address list start at full weight.</para>

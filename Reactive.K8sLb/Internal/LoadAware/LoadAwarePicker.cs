@@ -14,8 +14,8 @@ namespace Reactive.K8sLb.Internal.LoadAware;
 /// <para>Composes like <see cref="RoundRobinPicker"/>: topology splits the endpoints into a local tier and the others
 /// (with the share of calls that go to the local tier first), an excluded endpoint (ejected, not serving) drawn is
 /// skipped, a tier whose draws are all excluded falls back to its cheapest usable endpoint and then to the other tier,
-/// and when everything is excluded the local tier is used anyway. Slow start divides an endpoint's weight factor into
-/// its load (<see cref="SlowStartPolicy"/>).</para>
+/// and when everything is excluded the local tier is used anyway. Slow start keeps a ramping endpoint in a draw with a
+/// probability equal to its weight factor (<see cref="SlowStartPolicy"/>).</para>
 /// </summary>
 internal sealed class LoadAwarePicker : SubchannelPicker
 {
@@ -119,7 +119,7 @@ internal sealed class LoadAwarePicker : SubchannelPicker
 
             if (i == 0) first = index;
             var candidate = tier[index];
-            if (candidate.Health.IsExcluded) continue;
+            if (candidate.Health.IsExcluded || Ramping(candidate, now)) continue;
             var cost = Cost(candidate, now);
             if (cost < bestCost)
             {
@@ -164,21 +164,20 @@ internal sealed class LoadAwarePicker : SubchannelPicker
     private double Cost(BalancerInstruments.Endpoint endpoint, long now)
     {
         var load = endpoint.Load!;
-        var cost = _measure == LoadMeasure.OutstandingCalls ? load.Outstanding : load.PeakEwmaCost(now);
+        return _measure == LoadMeasure.OutstandingCalls ? load.Outstanding : load.PeakEwmaCost(now);
+    }
 
-        // Slow start: a lower weight makes the endpoint look busier (the +1 keeps an idle endpoint's weight visible).
+    /// <summary>
+    /// Slow start: a drawn endpoint in its window stays in the draw with a probability equal to its weight factor, as
+    /// round robin lets its turn pass. Dividing the weight into its load instead starves it under power-of-two choices,
+    /// which is winner-take-all between two draws (measured: a new pod got no call for 2 s with peak_ewma).
+    /// </summary>
+    private bool Ramping(BalancerInstruments.Endpoint endpoint, long now)
+    {
+        if (_slowStart is not { } slow) return false;
         var since = endpoint.ReadySince;
-        if (_slowStart is { } slow && since != BalancerInstruments.Endpoint.FullWeight && now - since < slow.WindowTicks)
-        {
-            var factor = slow.FactorAt(since, now);
-            cost = _measure == LoadMeasure.OutstandingCalls ? (cost + 1) / factor : cost / factor;
-        }
-        else if (_slowStart is not null && _measure == LoadMeasure.OutstandingCalls)
-        {
-            cost += 1; // the same scale as endpoints in their window
-        }
-
-        return cost;
+        if (since == BalancerInstruments.Endpoint.FullWeight || now - since >= slow.WindowTicks) return false;
+        return _random(RoundRobinPicker.Million) >= slow.FactorAt(since, now) * RoundRobinPicker.Million;
     }
 
     /// <summary>A health call goes to its endpoint even while excluded, uncounted and unmeasured.</summary>
