@@ -56,19 +56,7 @@ public abstract class BalancingPolicyConfig : LoadBalancingConfig
     public OutlierDetectionOptions? OutlierDetection
     {
         get => Settings.TryGetValue(OutlierDetectionField, out var value) ? value as OutlierDetectionOptions : null;
-        set
-        {
-            if (value is null)
-            {
-                Settings.Remove(OutlierDetectionField);
-                Settings.Remove(OutlierPolicyField);
-                return;
-            }
-
-            var policy = (object?)OutlierPolicy.From(value) ?? Disabled;
-            Settings[OutlierDetectionField] = value;
-            Settings[OutlierPolicyField] = policy;
-        }
+        set => Store(OutlierDetectionField, OutlierPolicyField, value, value is null ? null : (object?)OutlierPolicy.From(value) ?? Disabled);
     }
 
     /// <summary>
@@ -82,19 +70,7 @@ public abstract class BalancingPolicyConfig : LoadBalancingConfig
     public ActiveHealthCheckOptions? HealthCheck
     {
         get => Settings.TryGetValue(HealthCheckField, out var value) ? value as ActiveHealthCheckOptions : null;
-        set
-        {
-            if (value is null)
-            {
-                Settings.Remove(HealthCheckField);
-                Settings.Remove(HealthCheckPolicyField);
-                return;
-            }
-
-            var policy = (object?)HealthCheckPolicy.From(value) ?? Disabled;
-            Settings[HealthCheckField] = value;
-            Settings[HealthCheckPolicyField] = policy;
-        }
+        set => Store(HealthCheckField, HealthCheckPolicyField, value, value is null ? null : (object?)HealthCheckPolicy.From(value) ?? Disabled);
     }
 
     /// <summary>
@@ -108,18 +84,7 @@ public abstract class BalancingPolicyConfig : LoadBalancingConfig
     public TopologyOptions? Topology
     {
         get => Settings.TryGetValue(TopologyField, out var value) ? value as TopologyOptions : null;
-        set
-        {
-            if (value is null)
-            {
-                Settings.Remove(TopologyField);
-                Settings.Remove(TopologyPolicyField);
-                return;
-            }
-
-            Settings[TopologyField] = value;
-            Settings[TopologyPolicyField] = TopologyPolicy.From(value);
-        }
+        set => Store(TopologyField, TopologyPolicyField, value, value is null ? null : TopologyPolicy.From(value));
     }
 
     /// <summary>
@@ -129,19 +94,23 @@ public abstract class BalancingPolicyConfig : LoadBalancingConfig
     public SlowStartOptions? SlowStart
     {
         get => Settings.TryGetValue(SlowStartField, out var value) ? value as SlowStartOptions : null;
-        set
-        {
-            if (value is null)
-            {
-                Settings.Remove(SlowStartField);
-                Settings.Remove(SlowStartPolicyField);
-                return;
-            }
+        set => Store(SlowStartField, SlowStartPolicyField, value, value is null ? null : (object?)SlowStartPolicy.From(value) ?? Disabled);
+    }
 
-            var policy = (object?)SlowStartPolicy.From(value) ?? Disabled;
-            Settings[SlowStartField] = value;
-            Settings[SlowStartPolicyField] = policy;
+    /// <summary>Stores options and their validated snapshot under the policy's fields, or removes both for
+    /// <see langword="null"/> (the config's dictionary holds no nulls). The snapshot is taken first, so invalid options
+    /// change nothing.</summary>
+    private void Store(string field, string snapshotField, object? options, object? snapshot)
+    {
+        if (options is null || snapshot is null)
+        {
+            Settings.Remove(field);
+            Settings.Remove(snapshotField);
+            return;
         }
+
+        Settings[field] = options;
+        Settings[snapshotField] = snapshot;
     }
 
     /// <summary>The value stored for turned-off outlier detection (the config's dictionary holds no nulls).</summary>

@@ -97,7 +97,7 @@ internal sealed class RoundRobinPicker : SubchannelPicker
 
     public override PickResult Pick(PickContext context)
     {
-        if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return PickFor(target);
+        if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return HealthChecking.HealthCheckRoute.PickFor(target, _local, _others);
         if (_others.Length == 0)
         {
             return TryPick(_local, ref _nextLocal, out var only) ? only : PickAnyway(_local, ref _nextLocal);
@@ -173,22 +173,6 @@ internal sealed class RoundRobinPicker : SubchannelPicker
     /// <summary>Every endpoint is excluded: pick the tier's endpoints in turn anyway.</summary>
     private static PickResult PickAnyway(BalancerInstruments.Endpoint[] tier, ref long next) =>
         tier[(int)((ulong)Interlocked.Increment(ref next) % (ulong)tier.Length)].Pick();
-
-    /// <summary>A health call goes to its endpoint even while excluded (its answer is how it returns), uncounted.</summary>
-    private PickResult PickFor(string target)
-    {
-        foreach (var endpoint in _local)
-        {
-            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
-        }
-
-        foreach (var endpoint in _others)
-        {
-            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
-        }
-
-        return PickResult.ForFailure(new Status(StatusCode.Unavailable, $"Health check: {target} is not a ready endpoint."));
-    }
 
     public override string ToString() => string.Join(", ", Endpoints.Select(e => e.Subchannel.ToString()));
 }

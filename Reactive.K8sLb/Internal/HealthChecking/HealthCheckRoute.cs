@@ -30,4 +30,21 @@ internal static class HealthCheckRoute
 
     /// <summary>The metadata of a health call for <paramref name="endpoint"/>.</summary>
     public static Metadata MetadataFor(string endpoint) => new() { { Header, Token + endpoint } };
+
+    /// <summary>The pick of a health call for <paramref name="target"/>: that endpoint's subchannel even while it is
+    /// excluded (its answer is how it returns), uncounted; a failure when it is not among the ready endpoints.</summary>
+    public static Grpc.Net.Client.Balancer.PickResult PickFor(string target, Telemetry.BalancerInstruments.Endpoint[] local, Telemetry.BalancerInstruments.Endpoint[] others)
+    {
+        foreach (var endpoint in local)
+        {
+            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
+        }
+
+        foreach (var endpoint in others)
+        {
+            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
+        }
+
+        return Grpc.Net.Client.Balancer.PickResult.ForFailure(new Grpc.Core.Status(Grpc.Core.StatusCode.Unavailable, $"Health check: {target} is not a ready endpoint."));
+    }
 }

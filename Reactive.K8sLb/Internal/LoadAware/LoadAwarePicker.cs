@@ -72,7 +72,7 @@ internal sealed class LoadAwarePicker : SubchannelPicker
 
     public override PickResult Pick(PickContext context)
     {
-        if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return PickFor(target);
+        if (_routesHealthChecks && HealthChecking.HealthCheckRoute.TargetOf(context) is { } target) return HealthChecking.HealthCheckRoute.PickFor(target, _local, _others);
         // least_request reads no clock unless slow start needs it (a clock read costs as much as the rest of the pick).
         var now = _measure == LoadMeasure.PeakEwma || _slowStart is not null ? _clock() : 0;
         if (_others.Length == 0) return Choose(_local, now) ?? Anyway(now);
@@ -178,22 +178,6 @@ internal sealed class LoadAwarePicker : SubchannelPicker
         var since = endpoint.ReadySince;
         if (since == BalancerInstruments.Endpoint.FullWeight || now - since >= slow.WindowTicks) return false;
         return _random(RoundRobinPicker.Million) >= slow.FactorAt(since, now) * RoundRobinPicker.Million;
-    }
-
-    /// <summary>A health call goes to its endpoint even while excluded, uncounted and unmeasured.</summary>
-    private PickResult PickFor(string target)
-    {
-        foreach (var endpoint in _local)
-        {
-            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
-        }
-
-        foreach (var endpoint in _others)
-        {
-            if (string.Equals(endpoint.Health.Name, target, StringComparison.Ordinal)) return endpoint.Untracked;
-        }
-
-        return PickResult.ForFailure(new Status(StatusCode.Unavailable, $"Health check: {target} is not a ready endpoint."));
     }
 
     public override string ToString() => string.Join(", ", Endpoints.Select(e => e.Subchannel.ToString()));
