@@ -126,18 +126,5 @@ public sealed class NewestFirstRoundRobinBalancerTests
             public override LoadBalancer Create(LoadBalancerOptions options) =>
                 new NewestFirstRoundRobinBalancer(new RecordingController(options.Controller, world._states), options.LoggerFactory, random: _ => 0);
         }
-
-        private sealed class RecordingController(IChannelControlHelper inner, ConcurrentQueue<BalancerState> states) : IChannelControlHelper
-        {
-            public Subchannel CreateSubchannel(SubchannelOptions options) => inner.CreateSubchannel(options);
-
-            public void RefreshResolver() => inner.RefreshResolver();
-
-            public void UpdateState(BalancerState state)
-            {
-                states.Enqueue(state);
-                inner.UpdateState(state);
-            }
-        }
     }
 }

@@ -323,18 +323,5 @@ public sealed class LoadAwarePickerTests
                 base.Dispose(disposing);
             }
         }
-
-        private sealed class RecordingController(IChannelControlHelper inner, ConcurrentQueue<BalancerState> states) : IChannelControlHelper
-        {
-            public Subchannel CreateSubchannel(SubchannelOptions options) => inner.CreateSubchannel(options);
-
-            public void RefreshResolver() => inner.RefreshResolver();
-
-            public void UpdateState(BalancerState state)
-            {
-                states.Enqueue(state);
-                inner.UpdateState(state);
-            }
-        }
     }
 }

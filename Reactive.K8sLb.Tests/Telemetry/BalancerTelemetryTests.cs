@@ -227,18 +227,5 @@ public sealed class BalancerTelemetryTests
                 base.Dispose(disposing);
             }
         }
-
-        private sealed class RecordingController(IChannelControlHelper inner, ConcurrentQueue<BalancerState> states) : IChannelControlHelper
-        {
-            public Subchannel CreateSubchannel(SubchannelOptions options) => inner.CreateSubchannel(options);
-
-            public void RefreshResolver() => inner.RefreshResolver();
-
-            public void UpdateState(BalancerState state)
-            {
-                states.Enqueue(state);
-                inner.UpdateState(state);
-            }
-        }
     }
 }
