@@ -129,37 +129,31 @@ internal sealed class LoadAwarePicker : SubchannelPicker
         }
 
         if (best is not null) return best.Pick(now);
+        return Cheapest(tier, now, usableOnly: true)?.Pick(now);
+    }
+
+    /// <summary>The tier's endpoint with the lowest load, the excluded ones left out when <paramref name="usableOnly"/>;
+    /// <see langword="null"/> when none is left.</summary>
+    private BalancerInstruments.Endpoint? Cheapest(BalancerInstruments.Endpoint[] tier, long now, bool usableOnly)
+    {
+        BalancerInstruments.Endpoint? best = null;
+        var bestCost = double.PositiveInfinity;
         foreach (var candidate in tier)
         {
-            if (candidate.Health.IsExcluded) continue;
+            if (usableOnly && candidate.Health.IsExcluded) continue;
             var cost = Cost(candidate, now);
-            if (cost < bestCost)
+            if (best is null || cost < bestCost)
             {
                 best = candidate;
                 bestCost = cost;
             }
         }
 
-        return best?.Pick(now);
+        return best;
     }
 
     /// <summary>Every endpoint is excluded: the cheapest local one anyway (calls keep somewhere to go).</summary>
-    private PickResult Anyway(long now)
-    {
-        var best = _local[0];
-        var bestCost = Cost(best, now);
-        for (var i = 1; i < _local.Length; i++)
-        {
-            var cost = Cost(_local[i], now);
-            if (cost < bestCost)
-            {
-                best = _local[i];
-                bestCost = cost;
-            }
-        }
-
-        return best.Pick(now);
-    }
+    private PickResult Anyway(long now) => Cheapest(_local, now, usableOnly: false)!.Pick(now);
 
     private double Cost(BalancerInstruments.Endpoint endpoint, long now)
     {
