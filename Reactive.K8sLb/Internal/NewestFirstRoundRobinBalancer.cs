@@ -473,7 +473,7 @@ internal sealed class NewestFirstRoundRobinBalancer : LoadBalancer
         // The picker's share follows what is connected; the log line follows the decision (every endpoint of the list),
         // so connections coming and going neither repeat it nor print a passing share.
         var share = LocalShareOf(local, ready);
-        var planned = LocalShareOf(_entries.FindAll(e => e.IsLocal), _entries);
+        var planned = _topology.Mode == TopologyMode.PreferLocal ? LocalShareOf(_entries.FindAll(e => e.IsLocal), _entries) : 1.0;
         if (planned < 1.0)
         {
             ReportRouting($"spill:{decision.LocalCount}/{_entries.Count}:{decision.Why}", () =>
